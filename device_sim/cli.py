@@ -1,0 +1,29 @@
+"""``python -m device_sim``: simulated terminals, cameras and command center.
+
+Each subcommand lives beside the simulator it drives; this module only assembles them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="device_sim",
+    help="Simulated elder terminals, facility cameras and command center for testing a site.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Imported here so that `--help` stays fast and one simulator's heavy imports
+    # (OpenCV, numpy) are not paid by another.
+    from device_sim.cameras.cli import cameras
+
+    app.command("cameras")(cameras)
+
+
+def main() -> None:
+    """Entry point."""
+    _register()
+    app()
