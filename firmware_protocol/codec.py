@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 
 from firmware_protocol.errors import ProtocolError, Reason
 from firmware_protocol.messages import (
+    GATEWAY_ALERT_PREFIX,
     MAX_PAYLOAD_BYTES,
     VERSION,
     Ack,
@@ -33,8 +34,14 @@ from firmware_protocol.messages import (
 from firmware_protocol.topics import Channel, parse_topic
 
 #: alert_id, report_id, cmd_id: printable, no spaces, 1..64 characters.
-ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,64}\Z")
+MAX_ID = 64
+#: report_id is shorter so that the gateway's alert id ``v-{report_id}`` fits in MAX_ID.
+MAX_REPORT_ID = MAX_ID - len(GATEWAY_ALERT_PREFIX)
 MAX_TEXT = 200
+#: Deepest nesting of objects and arrays accepted (v1 itself needs 2). An explicit
+#: limit, because the parser's own recursion limit depends on the caller's stack.
+MAX_DEPTH = 16
 _E = TypeVar("_E")
 
 # name -> (python type, minimum, maximum); bool is checked apart (it is an int in Python).
@@ -57,11 +64,36 @@ def _reject_constant(name: str) -> NoReturn:
     _fail(Reason.NOT_JSON, f"non-standard JSON constant {name}")
 
 
+def _too_deep(text: str) -> bool:
+    """Whether objects/arrays nest deeper than MAX_DEPTH (brackets in strings excluded)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if escaped:
+            escaped = False
+        elif in_string:
+            escaped = char == "\\"
+            in_string = char != '"'
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+    return False
+
+
 def _load(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         _fail(Reason.OVERSIZE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
-        doc = json.loads(payload.decode("utf-8"), parse_constant=_reject_constant)
+        text = payload.decode("utf-8")
+        if _too_deep(text):
+            _fail(Reason.NOT_JSON, f"objects/arrays nested deeper than {MAX_DEPTH}")
+        doc = json.loads(text, parse_constant=_reject_constant)
     except ProtocolError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -102,9 +134,13 @@ def _check_ident(value: Any, name: str) -> str:
 def _number(value: Any, name: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         _fail(Reason.BAD_TYPE, f"{name!r} must be a number", name)
-    if not math.isfinite(value):
+    try:
+        number = float(value)  # an integer literal of 309+ digits overflows
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
         _fail(Reason.BAD_VALUE, f"{name!r} must be finite", name)
-    return float(value)
+    return number
 
 
 def _timestamp(doc: dict[str, Any]) -> float:
@@ -131,7 +167,18 @@ def _text(doc: dict[str, Any], name: str, limit: int = MAX_TEXT) -> str | None:
         _fail(Reason.BAD_TYPE, f"{name!r} must be a string", name)
     if len(value) > limit:
         _fail(Reason.BAD_VALUE, f"{name!r} longer than {limit} characters", name)
+    if not _is_unicode(value):
+        _fail(Reason.BAD_VALUE, f"{name!r} holds an unpaired surrogate escape", name)
     return value
+
+
+def _is_unicode(value: str) -> bool:
+    """False for an unpaired surrogate, which json.loads lets through from e.g. ``"\\ud800"``."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _bounded_int(doc: dict[str, Any], name: str, low: int, high: int) -> int | None:
@@ -173,6 +220,8 @@ def decode_alert(terminal_id: str, payload: bytes) -> Alert:
     doc = _load(payload)
     _check_terminal(doc, terminal_id)
     alert_id = _ident(doc, "alert_id")
+    if alert_id.startswith(GATEWAY_ALERT_PREFIX):
+        _fail(Reason.BAD_VALUE, f"alert_id prefix {GATEWAY_ALERT_PREFIX!r} is reserved", "alert_id")
     kind = _enum(doc, "kind", AlertKind, Reason.UNKNOWN_KIND)
     ts = _timestamp(doc)
     cancels = (_ident if kind is AlertKind.CANCEL else _optional_ident)(doc, "cancels")
@@ -211,6 +260,8 @@ def decode_health(terminal_id: str, payload: bytes) -> Health:
     doc = _load(payload)
     _check_terminal(doc, terminal_id)
     report_id = _ident(doc, "report_id")
+    if len(report_id) > MAX_REPORT_ID:
+        _fail(Reason.BAD_VALUE, f"'report_id' longer than {MAX_REPORT_ID} characters", "report_id")
     ts = _timestamp(doc)
     return Health(terminal_id, report_id, ts, _vitals(doc))
 
@@ -344,7 +395,8 @@ def decode_command(payload: bytes) -> Command:
     cmd_id = _ident(doc, "cmd_id")
     cmd = _enum(doc, "cmd", CommandName, Reason.BAD_VALUE)
     ts = _timestamp(doc)
-    args = doc.get("args") or {}
+    args = doc.get("args")
+    args = {} if args is None else args
     if not isinstance(args, dict):
         _fail(Reason.BAD_TYPE, "'args' must be an object", "args")
     return Command(cmd_id, cmd, ts, args)

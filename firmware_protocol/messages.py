@@ -13,6 +13,9 @@ from typing import Any
 VERSION = 1
 #: Largest accepted payload in bytes; anything larger is rejected unread.
 MAX_PAYLOAD_BYTES = 2048
+#: Alerts the gateway raises itself (dangerous vitals) have id ``v-{report_id}``;
+#: terminals never use this prefix for their own alert ids.
+GATEWAY_ALERT_PREFIX = "v-"
 
 
 class AlertKind(enum.StrEnum):

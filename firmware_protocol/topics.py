@@ -9,7 +9,8 @@ from firmware_protocol.errors import ProtocolError, Reason
 
 PREFIX = "ec/v1/t"
 #: Terminal ids are also MQTT usernames and topic levels: no ``/ + #``, no spaces.
-TERMINAL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+#: ``\Z``, not ``$``: ``$`` also matches before a trailing newline.
+TERMINAL_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}\Z")
 
 
 class Channel(enum.StrEnum):

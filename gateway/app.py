@@ -1,0 +1,169 @@
+"""One gateway process: every component, owned by one TaskGroup.
+
+terminals ─MQTT─▶ BrokerLink ─▶ Intake (route → plan → store) ─▶ AckPublisher ─▶ terminals
+                                          │ events + outbox rows (same commit)
+                                          ▼
+                          Forwarder(webhook) / Forwarder(upstream) ─▶ command center
+                                          │ confirmed
+                                          ▼
+                             Operations.mark_delivered ─▶ ack "delivered"
+Supervisor (offline / restored / self-test) and the camera monitor add events too;
+the HTTP server serves /healthz, /metrics, the API and the console.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from gateway import metrics
+from gateway.config import GatewayConfig
+from gateway.core.backoff import Backoff
+from gateway.forward.forwarder import Forwarder
+from gateway.forward.upstream import UpstreamSink
+from gateway.forward.webhook import WebhookSink
+from gateway.http.auth import TokenAuth
+from gateway.http.server import bind, build_app, serve
+from gateway.intake.acks import AckPublisher
+from gateway.intake.link import BrokerLink
+from gateway.intake.pipeline import Intake
+from gateway.operations import Operations
+from gateway.registry import Registry
+from gateway.store.alerts import AlertStore
+from gateway.store.audit import AuditLog
+from gateway.store.db import open_database
+from gateway.store.outbox import Outbox
+from gateway.supervisor import Supervisor
+
+log = logging.getLogger(__name__)
+
+METRICS_REFRESH_S = 5.0
+
+
+class Gateway:
+    """Build with a validated config and registry; ``await run()`` until cancelled."""
+
+    def __init__(
+        self,
+        cfg: GatewayConfig,
+        registry: Registry,
+        environ: Mapping[str, str] = os.environ,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.cfg = cfg
+        self.registry = registry
+        self._environ = environ
+        self._clock = clock
+        self._forwarders: list[Forwarder] = []
+        self.ready = asyncio.Event()
+        self.http_port: int | None = None
+        self.link = BrokerLink(cfg.mqtt, cfg.intake, self._handle)
+        self._intake: Intake | None = None
+
+    @property
+    def sinks(self) -> list[str]:
+        names = []
+        if self.cfg.webhook.enabled:
+            names.append(WebhookSink.name)
+        if self.cfg.upstream.enabled:
+            names.append(UpstreamSink.name)
+        return names
+
+    def wake(self) -> None:
+        for forwarder in self._forwarders:
+            forwarder.wake()
+
+    async def _handle(self, raws: Any) -> None:
+        assert self._intake is not None  # set before the link runs
+        await self._intake.handle(raws)
+
+    async def run(self) -> None:
+        cfg = self.cfg
+        token_auth = TokenAuth(cfg.api.tokens, self._environ)
+        sock = bind(cfg.http.host, cfg.http.port)
+        self.http_port = sock.getsockname()[1]
+        async with (
+            open_database(cfg.store.path, cfg.store.synchronous) as db,
+            httpx.AsyncClient(
+                timeout=cfg.webhook.timeout_s,
+                limits=httpx.Limits(max_connections=cfg.webhook.concurrency),
+            ) as http,
+        ):
+            outbox = Outbox(db)
+            await outbox.release_own_leases()
+            acks = AckPublisher(self.link.wait_connected, cfg.intake.ack_queue_max)
+            ops = Operations(
+                AlertStore(db, self.sinks), AuditLog(db), acks, self.link.wait_connected,
+                self.wake, self._clock,
+            )  # fmt: skip
+            self._intake = Intake(
+                self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock
+            )
+            upstream = UpstreamSink(cfg.upstream) if cfg.upstream.enabled else None
+            self._build_forwarders(outbox, ops, http, upstream)
+            supervisor = Supervisor(
+                db, self.registry, cfg.supervision, self.sinks, self.wake, self._clock
+            )
+            app = build_app(
+                {
+                    "operations": ops, "registry": self.registry, "outbox": outbox,
+                    "clock": self._clock, "wake": self.wake, "authenticators": [token_auth],
+                    "health_checks": {"broker": lambda: self.link.connected},
+                }
+            )  # fmt: skip
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self.link.run(), name="broker-link")
+                tg.create_task(acks.run(), name="ack-publisher")
+                for forwarder in self._forwarders:
+                    tg.create_task(forwarder.run(), name=f"forwarder-{forwarder.sink_name}")
+                if upstream is not None:
+                    tg.create_task(upstream.run(), name="upstream-link")
+                tg.create_task(supervisor.run(), name="supervisor")
+                tg.create_task(serve(app, sock), name="http")
+                tg.create_task(self._refresh_metrics(outbox), name="metrics")
+                tg.create_task(self._announce_ready(), name="ready")
+
+    def _build_forwarders(
+        self,
+        outbox: Outbox,
+        ops: Operations,
+        http: httpx.AsyncClient,
+        upstream: UpstreamSink | None,
+    ) -> None:
+        wh = self.cfg.webhook
+        backoff = Backoff(base=wh.backoff_base_s, cap=wh.backoff_cap_s)
+        common: dict[str, Any] = {
+            "lease_s": wh.timeout_s * 3, "retry_for_s": wh.retry_for_h * 3600,
+            "backoff": backoff, "clock": self._clock,
+        }  # fmt: skip
+        if wh.enabled:
+            sink = WebhookSink(wh.url, wh.secret.get_secret_value(), http)
+            self._forwarders.append(
+                Forwarder(sink, outbox, concurrency=wh.concurrency,
+                          on_delivered=ops.mark_delivered, **common)
+            )  # fmt: skip
+        if upstream is not None:
+            # The upstream confirms delivery to the terminal only when it is the sole sink.
+            confirm = None if wh.enabled else ops.mark_delivered
+            self._forwarders.append(
+                Forwarder(upstream, outbox, concurrency=64, on_delivered=confirm, **common)
+            )
+
+    async def _announce_ready(self) -> None:
+        await self.link.wait_connected()
+        self.ready.set()
+        log.info("gateway ready: http on %s:%s", self.cfg.http.host, self.http_port)
+
+    async def _refresh_metrics(self, outbox: Outbox) -> None:
+        while True:
+            counts = await outbox.counts()
+            for sink in self.sinks:
+                metrics.OUTBOX.labels(sink, "pending").set(counts.get((sink, False), 0))
+                metrics.OUTBOX.labels(sink, "dead").set(counts.get((sink, True), 0))
+            await asyncio.sleep(METRICS_REFRESH_S)

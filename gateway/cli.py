@@ -1,0 +1,160 @@
+"""``python -m gateway``: run the gateway, check a config, register terminals."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from gateway.app import Gateway
+from gateway.broker import write_broker_files
+from gateway.config import GatewayConfig, load_config
+from gateway.errors import GatewayError
+from gateway.provision import (
+    demo_district,
+    new_password,
+    read_credentials,
+    write_credentials,
+    write_registry,
+)
+from gateway.registry import Registry, load_registry
+
+app = typer.Typer(
+    name="gateway", help="Elder-care IoT gateway.", no_args_is_help=True, add_completion=False
+)
+log = logging.getLogger("gateway")
+
+ConfigPath = Annotated[Path, typer.Option("--config", "-c", help="TOML config file.")]
+
+
+def _fail(exc: GatewayError) -> typer.Exit:
+    typer.echo(f"error: {exc}", err=True)
+    return typer.Exit(2)
+
+
+def _load(config: Path) -> tuple[GatewayConfig, Registry]:
+    cfg = load_config(config)
+    return cfg, load_registry(cfg.registry.path)
+
+
+@app.command()
+def run(
+    config: ConfigPath,
+    log_level: Annotated[str, typer.Option(help="DEBUG, INFO, WARNING …")] = "INFO",
+) -> None:
+    """Run the gateway until SIGINT/SIGTERM."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        cfg, registry = _load(config)
+    except GatewayError as exc:
+        raise _fail(exc) from exc
+    gateway = Gateway(cfg, registry)
+    log.info("%d terminals registered; store %s", len(registry), cfg.store.path)
+    try:
+        asyncio.run(_run_until_signal(gateway))
+    except GatewayError as exc:
+        raise _fail(exc) from exc
+
+
+async def _run_until_signal(gateway: Gateway) -> None:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel if task else (lambda: None))
+    try:
+        await gateway.run()
+    except asyncio.CancelledError:
+        log.info("stopped")
+    except ExceptionGroup as group:
+        # A component's own error type (e.g. a bad token in the environment) ends the run.
+        first = group.exceptions[0]
+        if isinstance(first, GatewayError):
+            raise first from None
+        raise
+
+
+@app.command("check-config")
+def check_config(config: Annotated[Path, typer.Argument(help="TOML config file.")]) -> None:
+    """Validate a config (and its registry) without starting anything."""
+    try:
+        cfg, registry = _load(config)
+        from gateway.http.auth import TokenAuth
+
+        TokenAuth(cfg.api.tokens)
+    except GatewayError as exc:
+        raise _fail(exc) from exc
+    typer.echo(
+        f"ok: {len(registry)} terminals, broker {cfg.mqtt.host}:{cfg.mqtt.port},"
+        f" store {cfg.store.path}, http {cfg.http.host}:{cfg.http.port},"
+        f" sinks: {'webhook ' if cfg.webhook.enabled else ''}"
+        f"{'upstream' if cfg.upstream.enabled else ''}"
+    )
+
+
+@app.command()
+def provision(
+    out: Annotated[Path, typer.Option(help="Directory for the site's files.")],
+    terminals: Annotated[int, typer.Option(min=1, max=1_000_000)] = 2000,
+    towns: Annotated[int, typer.Option(min=1, max=100)] = 17,
+    villages_per_town: Annotated[int, typer.Option(min=1, max=100)] = 11,
+    broker_port: Annotated[int, typer.Option(min=1, max=65535)] = 1883,
+    gateway_user: str = "gateway",
+) -> None:
+    """Create a demo district: registry, credentials sheet, broker files, gateway.env."""
+    district = demo_district(terminals, towns, villages_per_town)
+    creds = [(t.terminal_id, new_password()) for t in district]
+    gateway_password = new_password()
+    write_registry(out / "terminals.csv", district)
+    write_credentials(out / "credentials.csv", creds)
+    env = out / "gateway.env"
+    fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"GATEWAY__MQTT__USERNAME={gateway_user}\n")
+        handle.write(f"GATEWAY__MQTT__PASSWORD={gateway_password}\n")
+    try:
+        files = write_broker_files(
+            out / "broker", [*creds, (gateway_user, gateway_password)], gateway_user,
+            port=broker_port,
+        )  # fmt: skip
+    except GatewayError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"{terminals} terminals registered in {out}; broker config {files.conf}")
+
+
+@app.command("broker-files")
+def broker_files(
+    credentials: Annotated[Path, typer.Option(help="terminal_id,password CSV.")],
+    out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf, passwd, acl.")],
+    gateway_user: str = "gateway",
+    gateway_password_env: Annotated[
+        str, typer.Option(help="Variable holding the gateway's broker password.")
+    ] = "GATEWAY__MQTT__PASSWORD",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 1883,
+    host: str = "127.0.0.1",
+) -> None:
+    """Regenerate the broker's accounts and ACL after terminals were added or removed."""
+    password = os.environ.get(gateway_password_env, "")
+    if not password:
+        typer.echo(f"error: ${gateway_password_env} is empty", err=True)
+        raise typer.Exit(2)
+    try:
+        accounts = [*read_credentials(credentials), (gateway_user, password)]
+        files = write_broker_files(out, accounts, gateway_user, host=host, port=port)
+    except GatewayError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"wrote {files.conf}; send SIGHUP to a running mosquitto to reload accounts")
+
+
+def main() -> None:
+    app(prog_name="python -m gateway")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""Moving an alert forward (delivered → accepted → resolved) and reading alerts back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from firmware_protocol.messages import Stage
+from gateway.core.events import Event, Priority
+from gateway.store.db import Database
+from gateway.store.events import insert_events
+from gateway.store.intake import StageUpdate
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """A request to move one alert to ``stage`` (ignored if it is already there or past)."""
+
+    terminal_id: str
+    alert_id: str
+    stage: Stage
+    actor: str
+    note: str | None = None
+    eta_s: int | None = None
+
+
+def _stage_event(advance: Advance, region: tuple[str, ...], now: float) -> Event:
+    return Event(
+        event_id=f"stage:{advance.terminal_id}:{advance.alert_id}:{advance.stage.value}",
+        type=f"alert.{advance.stage.value}",
+        priority=Priority.ALERT,
+        occurred_at=now,
+        source=advance.terminal_id,
+        region=region,
+        data={
+            "terminal_id": advance.terminal_id,
+            "alert_id": advance.alert_id,
+            "stage": advance.stage.value,
+            "by": advance.actor,
+            "note": advance.note,
+            "eta_s": advance.eta_s,
+        },
+    )
+
+
+class AlertStore:
+    """Stage changes and queries over ``alerts`` and ``alert_timeline``."""
+
+    def __init__(self, db: Database, sinks: Sequence[str]) -> None:
+        self._db = db
+        self._sinks = list(sinks)
+
+    async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
+        """Apply stage changes that move an alert forward; return those that did.
+
+        ``accepted`` and ``resolved`` also become events, so that every other party (and
+        the command center itself, if the console made the change) learns of them.
+        """
+        moved: list[StageUpdate] = []
+        events: list[Event] = []
+        async with self._db.transaction() as conn:
+            for adv in advances:
+                cursor = await conn.execute(
+                    "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
+                    " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
+                    " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
+                    " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < ?"
+                    " RETURNING district, town, village, accepted_by, eta_s",
+                    (adv.stage.value, adv.stage.rank, now, adv.stage.value, adv.actor,
+                     adv.stage.value, adv.eta_s, adv.terminal_id, adv.alert_id, adv.stage.rank),
+                )  # fmt: skip
+                row = await cursor.fetchone()
+                await cursor.close()
+                if row is None:
+                    continue
+                await conn.execute(
+                    "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
+                )
+                moved.append(
+                    StageUpdate(adv.terminal_id, adv.alert_id, adv.stage,
+                                by=row["accepted_by"], eta_s=row["eta_s"], note=adv.note)
+                )  # fmt: skip
+                if adv.stage is not Stage.DELIVERED:
+                    events.append(_stage_event(adv, (row[0], row[1], row[2]), now))
+            await insert_events(conn, events, self._sinks, now)
+        return moved
+
+    async def note(self, terminal_id: str, alert_id: str, action: str, actor: str,
+                   note: str | None, now: float) -> bool:  # fmt: skip
+        """Add a timeline entry (assign, call back, escalate …) to an existing alert."""
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+                " SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS"
+                " (SELECT 1 FROM alerts WHERE terminal_id = ? AND alert_id = ?)",
+                (terminal_id, alert_id, action, now, actor, note, terminal_id, alert_id),
+            )
+            return cursor.rowcount > 0
+
+    async def get(self, terminal_id: str, alert_id: str) -> dict[str, Any] | None:
+        """One alert with its timeline."""
+        async with self._db.reader.execute(
+            "SELECT * FROM alerts WHERE terminal_id = ? AND alert_id = ?", (terminal_id, alert_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is None:
+            return None
+        alert = _alert_json(dict(row))
+        async with self._db.reader.execute(
+            "SELECT action, at, actor, note FROM alert_timeline WHERE terminal_id = ?"
+            " AND alert_id = ? ORDER BY at, id",
+            (terminal_id, alert_id),
+        ) as cursor:
+            alert["timeline"] = [dict(r) async for r in cursor]
+        return alert
+
+    async def list(
+        self, *, open_only: bool, region: Sequence[str] = (), limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Alerts newest first, optionally only unresolved ones, within ``region``."""
+        clauses, params = ["kind NOT IN ('test', 'cancel')"], []
+        if open_only:
+            clauses.append("stage_rank < 3")
+        for column, value in zip(("district", "town", "village"), region, strict=False):
+            clauses.append(f"{column} = ?")
+            params.append(value)
+        query = (
+            f"SELECT * FROM alerts WHERE {' AND '.join(clauses)} ORDER BY received_at DESC LIMIT ?"
+        )
+        async with self._db.reader.execute(query, [*params, limit]) as cursor:
+            return [_alert_json(dict(row)) async for row in cursor]
+
+
+def _alert_json(row: dict[str, Any]) -> dict[str, Any]:
+    row["region"] = [row.pop("district"), row.pop("town"), row.pop("village")]
+    row["detail"] = json.loads(row["detail"])
+    return row

@@ -1,0 +1,164 @@
+"""Apply an :class:`~gateway.core.intake.IntakePlan` in one transaction.
+
+Returns, for every alert message of the batch, the stage to answer with: ``received``
+for a new alert, the current stage for a retransmission. The caller sends acks only
+after this returns, i.e. after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from firmware_protocol.messages import Stage, TerminalState
+from gateway.core.intake import AlertRow, Cancel, IntakePlan, Seen
+from gateway.store.db import Database
+from gateway.store.events import insert_events
+
+
+@dataclass(frozen=True, slots=True)
+class StageUpdate:
+    """An alert's stage to tell its terminal."""
+
+    terminal_id: str
+    alert_id: str
+    stage: Stage
+    by: str | None = None
+    eta_s: int | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class IntakeResult:
+    acks: list[StageUpdate]
+    new_alerts: list[AlertRow]
+    new_events: int
+
+
+async def _current_stages(
+    conn: aiosqlite.Connection, keys: Sequence[tuple[str, str]]
+) -> dict[tuple[str, str], aiosqlite.Row]:
+    found: dict[tuple[str, str], aiosqlite.Row] = {}
+    for start in range(0, len(keys), 400):
+        chunk = keys[start : start + 400]
+        values = ",".join("(?,?)" for _ in chunk)
+        query = (
+            "SELECT terminal_id, alert_id, stage, accepted_by, eta_s FROM alerts"
+            f" WHERE (terminal_id, alert_id) IN (VALUES {values})"
+        )
+        async with conn.execute(query, [part for key in chunk for part in key]) as cursor:
+            async for row in cursor:
+                found[(row["terminal_id"], row["alert_id"])] = row
+    return found
+
+
+async def _insert_alerts(conn: aiosqlite.Connection, rows: Sequence[AlertRow]) -> None:
+    await conn.executemany(
+        "INSERT OR IGNORE INTO alerts (terminal_id, alert_id, kind, origin, pressed_at,"
+        " received_at, district, town, village, detail, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (r.terminal_id, r.alert_id, r.kind, r.origin, r.pressed_at, r.received_at,
+             *r.region[:3], json.dumps(dict(r.detail), ensure_ascii=False), r.received_at)
+            for r in rows
+        ],
+    )  # fmt: skip
+    await conn.executemany(
+        "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor) VALUES (?,?,?,?,?)",
+        [
+            item
+            for r in rows
+            for item in (
+                (r.terminal_id, r.alert_id, "pressed", r.pressed_at, r.terminal_id),
+                (r.terminal_id, r.alert_id, "received", r.received_at, "gateway"),
+            )
+        ],
+    )
+
+
+async def _apply_cancels(
+    conn: aiosqlite.Connection, cancels: Sequence[Cancel], now: float
+) -> list[StageUpdate]:
+    resolved = []
+    for cancel in cancels:
+        cursor = await conn.execute(
+            "UPDATE alerts SET stage = 'resolved', stage_rank = 3, updated_at = ?"
+            " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < 3",
+            (now, cancel.terminal_id, cancel.target_id),
+        )
+        if cursor.rowcount:
+            await conn.execute(
+                "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+                " VALUES (?, ?, 'resolved', ?, ?, 'cancelled')",
+                (cancel.terminal_id, cancel.target_id, now, cancel.terminal_id),
+            )
+            resolved.append(
+                StageUpdate(cancel.terminal_id, cancel.target_id, Stage.RESOLVED, note="cancelled")
+            )
+    return resolved
+
+
+async def _record_seen(conn: aiosqlite.Connection, seen: Sequence[Seen]) -> None:
+    await conn.executemany(
+        "INSERT INTO terminal_state (terminal_id, last_seen, will_at, battery_pct, signal_dbm,"
+        " firmware, last_selftest_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (terminal_id) DO UPDATE SET"
+        " last_seen = max(last_seen, excluded.last_seen),"
+        " will_at = excluded.will_at,"
+        " battery_pct = coalesce(excluded.battery_pct, battery_pct),"
+        " signal_dbm = coalesce(excluded.signal_dbm, signal_dbm),"
+        " firmware = coalesce(excluded.firmware, firmware),"
+        " last_selftest_at = coalesce(excluded.last_selftest_at, last_selftest_at),"
+        " selftest_missed = CASE WHEN excluded.last_selftest_at IS NULL"
+        "   THEN selftest_missed ELSE 0 END",
+        [
+            (s.terminal_id, s.at, s.at if s.state is TerminalState.OFFLINE else None,
+             s.battery_pct, s.signal_dbm, s.firmware, s.at if s.selftest else None)
+            for s in seen
+        ],
+    )  # fmt: skip
+
+
+def _answers(plan: IntakePlan, before: dict[tuple[str, str], aiosqlite.Row]) -> list[StageUpdate]:
+    acks = []
+    for row in plan.alerts:
+        current = before.get((row.terminal_id, row.alert_id))
+        if current is None:
+            acks.append(StageUpdate(row.terminal_id, row.alert_id, Stage.RECEIVED))
+        else:
+            acks.append(
+                StageUpdate(row.terminal_id, row.alert_id, Stage(current["stage"]),
+                            by=current["accepted_by"], eta_s=current["eta_s"])
+            )  # fmt: skip
+    return acks
+
+
+async def apply_plan(
+    db: Database, plan: IntakePlan, sinks: Sequence[str], now: float
+) -> IntakeResult:
+    """Store everything in ``plan`` atomically and say what to answer."""
+    async with db.transaction() as conn:
+        keys = list(dict.fromkeys((r.terminal_id, r.alert_id) for r in plan.alerts))
+        before = await _current_stages(conn, keys) if keys else {}
+        new_alerts = list(
+            {(r.terminal_id, r.alert_id): r for r in plan.alerts if
+             (r.terminal_id, r.alert_id) not in before}.values()
+        )  # fmt: skip
+        if new_alerts:
+            await _insert_alerts(conn, new_alerts)
+        if plan.health:
+            await conn.executemany(
+                "INSERT OR IGNORE INTO health (terminal_id, report_id, ts, received_at, vitals)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(h.terminal_id, h.report_id, h.ts, h.received_at, json.dumps(dict(h.vitals)))
+                 for h in plan.health],
+            )  # fmt: skip
+        if plan.seen:
+            await _record_seen(conn, plan.seen)
+        fresh_cancels = [c for c in plan.cancels if (c.terminal_id, c.cancel_id) not in before]
+        resolved = await _apply_cancels(conn, fresh_cancels, now) if fresh_cancels else []
+        new_events = await insert_events(conn, plan.events, sinks, now)
+    return IntakeResult(_answers(plan, before) + resolved, new_alerts, len(new_events))

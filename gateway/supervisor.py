@@ -1,0 +1,112 @@
+"""Periodic sweep of terminal state: offline, restored, flapping, missed self-tests.
+
+The decisions are :func:`gateway.core.supervision.step`; this module reads the rows that
+may change, writes the new state and the events in one transaction. Event ids carry
+the transition time, so two gateway processes sweeping together raise each event once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import astuple
+
+from gateway import metrics
+from gateway.config import SupervisionConfig
+from gateway.core.events import Event, Priority
+from gateway.core.supervision import TerminalRow, step
+from gateway.registry import Terminal
+from gateway.store.db import Database
+from gateway.store.events import insert_events
+
+log = logging.getLogger(__name__)
+
+_COLUMNS = (
+    "terminal_id, last_seen, online, reported_offline, will_at, offline_at, flap_penalty,"
+    " flap_at, muted, last_selftest_at, selftest_missed"
+)
+
+
+class Supervisor:
+    """``run()`` sweeps every ``sweep_interval_s``."""
+
+    def __init__(
+        self,
+        db: Database,
+        registry: Mapping[str, Terminal],
+        cfg: SupervisionConfig,
+        sinks: Sequence[str],
+        on_new_events: Callable[[], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._registry = registry
+        self._cfg = cfg
+        self._sinks = list(sinks)
+        self._on_new_events = on_new_events
+        self._clock = clock
+
+    async def run(self) -> None:
+        while True:
+            await self.sweep()
+            await asyncio.sleep(self._cfg.sweep_interval_s)
+
+    async def sweep(self) -> int:
+        """One pass; returns the number of events raised."""
+        now = self._clock()
+        cfg = self._cfg
+        due = cfg.selftest_interval_s + cfg.selftest_grace_s
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                f"SELECT {_COLUMNS} FROM terminal_state WHERE"
+                " (online = 1 AND (last_seen < ? OR will_at IS NOT NULL))"
+                " OR (online = 0 AND will_at IS NULL AND last_seen > offline_at)"
+                " OR muted = 1 OR (selftest_missed = 0 AND last_selftest_at < ?)",
+                (now - cfg.reporting_time_s, now - due),
+            ) as cursor:
+                rows = [TerminalRow(*row) async for row in cursor]
+            changed, events = self._decide(rows, now)
+            await conn.executemany(
+                f"UPDATE terminal_state SET ({_COLUMNS}) = ({','.join('?' * 11)})"
+                " WHERE terminal_id = ?",
+                [(*astuple(row), row.terminal_id) for row in changed],
+            )
+            await insert_events(conn, events, self._sinks, now)
+            async with conn.execute("SELECT count(*) FROM terminal_state WHERE online = 0") as c:
+                offline = await c.fetchone()
+        metrics.TERMINALS_OFFLINE.set(offline[0] if offline else 0)
+        if events:
+            self._on_new_events()
+        return len(events)
+
+    def _decide(self, rows: list[TerminalRow], now: float) -> tuple[list[TerminalRow], list[Event]]:
+        changed, events = [], []
+        for row in rows:
+            new, raised = step(row, now, self._cfg)
+            if new != row:
+                changed.append(new)
+            for kind in raised:
+                metrics.TERMINAL_EVENTS.labels(kind).inc()
+                events.append(self._event(new, kind, now))
+        return changed, events
+
+    def _event(self, row: TerminalRow, kind: str, now: float) -> Event:
+        terminal = self._registry.get(row.terminal_id)
+        region = terminal.region if terminal else ()
+        moments = {"terminal.restored": now, "terminal.selftest_missed": row.last_selftest_at}
+        stamp = int(moments.get(kind, row.offline_at) or now)
+        return Event(
+            event_id=f"{kind}:{row.terminal_id}:{stamp}",
+            type=kind,
+            priority=Priority.SUPERVISION,
+            occurred_at=now,
+            source=row.terminal_id,
+            region=region,
+            data={
+                "terminal_id": row.terminal_id,
+                "last_seen": row.last_seen,
+                "elder": {"name": terminal.elder_name} if terminal else {},
+            },
+        )
