@@ -208,3 +208,22 @@ async def test_third_party_cli_client_follows_the_protocol(
         out, _ = await sub.communicate()
     ack = json.loads(out)
     assert (ack["alert_id"], ack["stage"]) == ("b1-0001", "received")
+
+
+async def test_two_gateways_share_the_load_without_duplicates(
+    site: Site, broker: ManagedProcess
+) -> None:
+    """MQTT 5 shared subscription + one SQLite file: every alert stored and acked once."""
+    first = site.config(mqtt={"share_group": "gw", "client_id": "gw-a"})
+    second = site.config(mqtt={"share_group": "gw", "client_id": "gw-b"})
+    ids = [t.terminal_id for t in site.terminals[:10]]
+    async with running_gateway(first), running_gateway(second):
+        for n, t in enumerate(ids):
+            async with connect_terminal(site.broker_port, t, site.passwords[t]) as terminal:
+                await terminal.alert(f"s-{n}")
+                async with asyncio.timeout(10):
+                    await terminal.wait_ack(f"s-{n}", "received")
+                await asyncio.sleep(0.1)
+                assert [a["stage"] for a in terminal.acks] == ["received"]
+    with sqlite3.connect(first.store.path) as conn:
+        assert conn.execute("SELECT count(*) FROM alerts").fetchone()[0] == len(ids)
