@@ -399,4 +399,6 @@ def decode_command(payload: bytes) -> Command:
     args = {} if args is None else args
     if not isinstance(args, dict):
         _fail(Reason.BAD_TYPE, "'args' must be an object", "args")
+    if not _is_unicode(json.dumps(args, ensure_ascii=False)):
+        _fail(Reason.BAD_VALUE, "'args' holds an unpaired surrogate escape", "args")
     return Command(cmd_id, cmd, ts, args)
