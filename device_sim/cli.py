@@ -19,8 +19,12 @@ def _register() -> None:
     # Imported here so that `--help` stays fast and one simulator's heavy imports
     # (OpenCV, numpy) are not paid by another.
     from device_sim.cameras.cli import cameras
+    from device_sim.command_center.cli import command_center
+    from device_sim.terminals.cli import terminals
 
     app.command("cameras")(cameras)
+    app.command("terminals")(terminals)
+    app.command("command-center")(command_center)
 
 
 def main() -> None:

@@ -1,0 +1,270 @@
+"""A fleet of simulated terminals on one broker: the importable API and its task group.
+
+::
+
+    fleet = Fleet(Broker(port=port), credentials, FleetOptions(status_interval_s=30))
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(fleet.run())
+        await fleet.wait_connected()
+        alert_id = fleet.press("t-0001", AlertKind.EMERGENCY)
+        async with asyncio.timeout(10):
+            await fleet.wait_stage("t-0001", alert_id, Stage.RECEIVED)
+        fleet.stop()
+
+With ``FleetOptions.scenario`` set, :meth:`Fleet.run` plays it, waits ``grace_s`` for
+outstanding acks and stops by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from device_sim.terminals.backoff import ALERT_RETRY, RECONNECT, RetrySchedule
+from device_sim.terminals.behaviour import Behaviour
+from device_sim.terminals.connection import Connector
+from device_sim.terminals.credentials import Credential
+from device_sim.terminals.downlink import CallBack
+from device_sim.terminals.malformed import Malformed
+from device_sim.terminals.options import Broker, FleetOptions
+from device_sim.terminals.outbox import Outbox
+from device_sim.terminals.payloads import boot_tag
+from device_sim.terminals.scenario import Scenario, plan
+from device_sim.terminals.summary import Snapshot, Summary, summarize
+from device_sim.terminals.terminal import Publication, Terminal
+from device_sim.terminals.tracker import AlertRecord
+from firmware_protocol.messages import AlertKind, Stage
+
+log = logging.getLogger(__name__)
+
+#: The scheduler's resolution: timers fire at most this late.
+TICK_S = 0.1
+#: How often an observer is told about progress.
+OBSERVE_EVERY_S = 0.5
+
+
+class FleetObserver(Protocol):
+    """Gets the fleet's progress every :data:`OBSERVE_EVERY_S` and once at the end."""
+
+    def update(self, snapshot: Snapshot) -> None: ...
+
+
+class Fleet:
+    """Simulated terminals, each with its own MQTT connection, in one process."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        credentials: Sequence[Credential],
+        options: FleetOptions | None = None,
+        *,
+        alert_retry: RetrySchedule = ALERT_RETRY,
+        reconnect: RetrySchedule = RECONNECT,
+        observer: FleetObserver | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._options = options or FleetOptions()
+        ids = [c.terminal_id for c in credentials]
+        if len(set(ids)) != len(ids):
+            raise ValueError("credentials: terminal ids must be unique")
+        self._clock = clock
+        self._rng = random.Random(self._options.seed)
+        self._observer = observer
+        self._changed = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._running = False
+        boot = boot_tag(clock())
+        terminals = [Terminal(c, boot, self._options.status_interval_s) for c in credentials]
+        self._outbox = Outbox(
+            self._options.outbox_size, self._options.publish_timeout_s, self._sent
+        )
+        self._behaviour = Behaviour(
+            terminals, self._options, self._outbox, alert_retry, self._rng, clock, self._notify
+        )
+        gate = asyncio.Semaphore(self._options.connect_concurrency)
+        self._connector = Connector(
+            broker, self._behaviour, gate=gate, retry=reconnect, clock=clock
+        )
+
+    # --- lifecycle ----------------------------------------------------------------------
+
+    async def run(self) -> Summary:
+        """Run every terminal until :meth:`stop` (or the scenario's end); the final summary.
+
+        A fleet runs once; make a new one for another run.
+        """
+        if self._running:
+            raise RuntimeError("Fleet.run() is already running")
+        self._running = True
+        self._behaviour.start(self._clock())
+        try:
+            async with asyncio.TaskGroup() as tg:
+                tasks = [
+                    tg.create_task(self._connector.keep_connected(t), name=f"terminal-{t.id}")
+                    for t in self._behaviour.terminals.values()
+                ]
+                tasks += [
+                    tg.create_task(self._outbox.drain(), name=f"publisher-{i}")
+                    for i in range(self._options.publishers)
+                ]
+                tasks.append(tg.create_task(self._schedule(), name="scheduler"))
+                if self._options.scenario is not None:
+                    scenario = self._options.scenario
+                    tasks.append(tg.create_task(self._play(scenario), name="scenario"))
+                await self._stopped.wait()
+                if self._observer is not None:
+                    self._observer.update(self.snapshot())
+                for task in tasks:
+                    task.cancel()
+        finally:
+            self._running = False
+        return self.report()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to shut every terminal down (retained ``offline``, DISCONNECT)."""
+        self._stopped.set()
+
+    async def _schedule(self) -> None:
+        observed = 0.0
+        while True:
+            now = self._clock()
+            for due in self._behaviour.timers.pop_due(now):
+                self._behaviour.dispatch(due, now)
+            if self._observer is not None and now - observed >= OBSERVE_EVERY_S:
+                observed = now
+                self._observer.update(self.snapshot())
+            await asyncio.sleep(TICK_S)
+
+    async def _play(self, scenario: Scenario) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._options.connect_timeout_s):
+                await self.wait_connected()
+        if self._behaviour.online < len(self._behaviour.terminals):
+            log.warning(
+                "starting the scenario with %d of %d terminals online",
+                self._behaviour.online,
+                len(self._behaviour.terminals),
+            )
+        start = self._clock()
+        for planned in plan(scenario, self.terminal_ids, self._rng):
+            self._behaviour.timers.add(start + planned.at, planned.action)
+        await asyncio.sleep(scenario.duration_s)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._options.grace_s):
+                await self.wait_for(self._settled)
+        self.stop()
+
+    def _settled(self) -> bool:
+        """Every alert received, and every help request at the settle stage."""
+        book = self._behaviour.book
+        return book.unreceived == 0 and book.help_reached[self._options.settle_stage] >= book.help
+
+    # --- waiting ------------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        # Wake every waiter; each re-checks its predicate and waits on the fresh event.
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_for(self, predicate: Callable[[], bool]) -> None:
+        """Return once ``predicate()`` holds; it is re-checked on every ack and (dis)connect."""
+        while not predicate():
+            await self._changed.wait()
+
+    async def wait_connected(self, count: int | None = None) -> None:
+        """Return once ``count`` terminals (default: all) are online at the same time."""
+        wanted = len(self._behaviour.terminals) if count is None else count
+        await self.wait_for(lambda: self._behaviour.online >= wanted)
+
+    async def wait_stage(self, terminal_id: str, alert_id: str, stage: Stage) -> AlertRecord:
+        """Return the alert's record once it reached ``stage`` (the caller sets the timeout)."""
+        self._behaviour.terminal(terminal_id)
+
+        def reached() -> bool:
+            record = self._behaviour.book.get(terminal_id, alert_id)
+            return record is not None and stage in record.reached
+
+        await self.wait_for(reached)
+        record = self._behaviour.book.get(terminal_id, alert_id)
+        assert record is not None  # reached() saw it
+        return record
+
+    # --- acting -------------------------------------------------------------------------
+
+    def press(
+        self,
+        terminal_id: str,
+        kind: AlertKind,
+        *,
+        cancels: str | None = None,
+        note: str | None = None,
+    ) -> str:
+        """Press a button of ``terminal_id``; returns the alert id (kept on retransmission).
+
+        ``cancel`` cancels ``cancels``, by default the terminal's latest help request.
+        """
+        return self._behaviour.press(terminal_id, kind, self._clock(), cancels, note)
+
+    def send_health(self, terminal_id: str, *, dangerous: bool = False) -> str:
+        """Send a health report (dangerous: heart rate 160, SpO2 85 or a fall, in turn)."""
+        return self._behaviour.send_health(terminal_id, dangerous, self._clock())
+
+    def send_malformed(self, terminal_id: str, klass: Malformed) -> None:
+        """Publish one malformed alert payload of class ``klass``."""
+        self._behaviour.send_malformed(terminal_id, klass, self._clock())
+
+    def drop(self, terminal_id: str, back_after_s: float | None = None) -> None:
+        """Cut the connection ungracefully (the will fires); reconnect after ``back_after_s``."""
+        away = self._options.offline_for_s if back_after_s is None else back_after_s
+        self._behaviour.drop(terminal_id, away, self._clock())
+
+    # --- looking ------------------------------------------------------------------------
+
+    @property
+    def terminal_ids(self) -> list[str]:
+        """Every terminal id, in credentials order."""
+        return list(self._behaviour.terminals)
+
+    def is_online(self, terminal_id: str) -> bool:
+        """True while the terminal is connected."""
+        return self._behaviour.terminal(terminal_id).online
+
+    def alert(self, terminal_id: str, alert_id: str) -> AlertRecord | None:
+        """The record of one alert (sends, highest stage, stage times)."""
+        return self._behaviour.book.get(terminal_id, alert_id)
+
+    def alerts(self, terminal_id: str) -> list[AlertRecord]:
+        """Every alert of one terminal, oldest first (vitals alerts included)."""
+        return self._behaviour.book.of(terminal_id)
+
+    @property
+    def callbacks(self) -> list[CallBack]:
+        """``call_back`` commands received so far."""
+        return list(self._behaviour.downlink.callbacks)
+
+    def status_interval(self, terminal_id: str) -> float:
+        """The terminal's current status interval (changed by ``config`` commands)."""
+        return self._behaviour.terminal(terminal_id).status_interval_s
+
+    def snapshot(self) -> Snapshot:
+        """Progress counts, cheap enough to take often."""
+        return self._behaviour.snapshot()
+
+    def report(self) -> Summary:
+        """The summary as of now (alerts without ``received`` count as lost)."""
+        behaviour = self._behaviour
+        counters = behaviour.counters
+        stats = self._outbox.stats
+        counters.outbox_dropped = stats.dropped
+        counters.publish_failures = stats.failed
+        counters.skipped_offline = stats.skipped_offline
+        counters.handler_errors = self._connector.handler_errors
+        return summarize(behaviour.book, counters, len(behaviour.terminals))
+
+    def _sent(self, terminal: Terminal, publication: Publication) -> None:
+        self._behaviour.sent(terminal, publication)
