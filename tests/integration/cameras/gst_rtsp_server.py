@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import sys
 
-import gi
+import gi  # type: ignore[import-not-found]
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import GLib, Gst, GstRtspServer  # type: ignore[import-not-found]  # noqa: E402
 
 
 def main(mounts: list[str]) -> None:
@@ -30,7 +30,9 @@ def main(mounts: list[str]) -> None:
         path, _, launch = spec.partition("=")
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(f"( {launch} )")
-        factory.set_shared(True)
+        # One pipeline per client: a shared one is torn down when a client leaves and
+        # answers 503 to a client arriving meanwhile.
+        factory.set_shared(False)
         points.add_factory(path, factory)
     server.attach(None)
     print(f"PORT {server.get_bound_port()}", flush=True)

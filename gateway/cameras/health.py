@@ -1,0 +1,197 @@
+"""Per-camera health state machine: probes in, incidents and events out. Pure.
+
+::
+
+    unknown/ok --faulty probe--> suspect --N of last M faulty, for min_fault_seconds--> faulty
+    suspect --no faulty probe among the last M--> ok
+    faulty --healthy probe--> restored --faulty probe (a relapse, silent)--> faulty
+    restored --restore_count healthy probes over restore_hold_seconds--> ok
+
+An incident opens when a camera becomes faulty and closes when it returns to ok; it emits
+one ``camera.fault`` (when it opens) and one ``camera.restored`` (when it closes). A relapse
+during the ``restored`` probation is the same incident, so a flapping camera pages once.
+Inside a maintenance window the state is tracked but nothing is emitted: an incident that
+is still open when the window ends is announced then, and an announced incident closes
+only outside a window, so every ``camera.fault`` is eventually matched by one
+``camera.restored``. Event ids derive from the camera and the incident's start time, so
+retrying an emission is idempotent.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+
+from gateway.cameras.config import HealthPolicy
+from gateway.cameras.faults import Fault
+from gateway.core.events import Event, Priority
+
+
+class Phase(enum.StrEnum):
+    """Where a camera stands."""
+
+    UNKNOWN = "unknown"
+    OK = "ok"
+    SUSPECT = "suspect"
+    FAULTY = "faulty"
+    RESTORED = "restored"
+
+
+@dataclass(frozen=True, slots=True)
+class CameraIdentity:
+    """Who the events are about."""
+
+    camera_id: str
+    facility_id: str
+    region: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """An outage from its first faulty probe until the camera is ok again."""
+
+    started_at: float
+    announced: bool = False
+    relapses: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeResult:
+    """A judged probe: its faults (none = healthy) and whether maintenance is on."""
+
+    faults: tuple[Fault, ...] = ()
+    maintenance: bool = False
+
+    @property
+    def healthy(self) -> bool:
+        """No fault found."""
+        return not self.faults
+
+
+@dataclass(frozen=True, slots=True)
+class CameraState:
+    """Everything :func:`step` needs to judge the next probe of one camera."""
+
+    identity: CameraIdentity
+    policy: HealthPolicy
+    phase: Phase = Phase.UNKNOWN
+    since: float = 0.0
+    window: tuple[bool, ...] = ()
+    healthy_streak: int = 0
+    incident: Incident | None = None
+    faults: tuple[Fault, ...] = ()
+    last_probe_at: float | None = None
+
+
+def step(state: CameraState, probe: ProbeResult, now: float) -> tuple[CameraState, list[Event]]:
+    """Advance one camera by one probe taken at ``now`` (Unix seconds)."""
+    window = (*state.window, not probe.healthy)[-state.policy.confirm_window :]
+    state = replace(state, window=window, faults=probe.faults, last_probe_at=now)
+    if state.phase in (Phase.UNKNOWN, Phase.OK):
+        state = _from_ok(state, probe, now)
+    elif state.phase is Phase.SUSPECT:
+        state = _from_suspect(state, probe, now)
+    elif state.phase is Phase.FAULTY and probe.healthy:
+        state = replace(state, phase=Phase.RESTORED, since=now, healthy_streak=0)
+    if state.phase is Phase.RESTORED:
+        state, closed = _from_restored(state, probe, now)
+        if closed is not None and closed.announced:
+            return state, [_restored_event(state, closed, now)]
+    return _announce(state, probe, now)
+
+
+def _from_ok(state: CameraState, probe: ProbeResult, now: float) -> CameraState:
+    if probe.healthy:
+        return state if state.phase is Phase.OK else replace(state, phase=Phase.OK, since=now)
+    return _from_suspect(replace(state, phase=Phase.SUSPECT, since=now), probe, now)
+
+
+def _from_suspect(state: CameraState, probe: ProbeResult, now: float) -> CameraState:
+    policy = state.policy
+    if not any(state.window):
+        return replace(state, phase=Phase.OK, since=now)
+    confirmed = (
+        not probe.healthy
+        and sum(state.window) >= policy.confirm_count
+        and now - state.since >= policy.min_fault_seconds
+    )
+    if not confirmed:
+        return state
+    return replace(state, phase=Phase.FAULTY, incident=Incident(started_at=state.since))
+
+
+def _from_restored(
+    state: CameraState, probe: ProbeResult, now: float
+) -> tuple[CameraState, Incident | None]:
+    incident = state.incident
+    assert incident is not None  # restored always belongs to an open incident
+    if not probe.healthy:
+        relapsed = replace(incident, relapses=incident.relapses + 1)
+        return replace(state, phase=Phase.FAULTY, incident=relapsed, healthy_streak=0), None
+    state = replace(state, healthy_streak=state.healthy_streak + 1)
+    policy = state.policy
+    done = (
+        state.healthy_streak >= policy.restore_count
+        and now - state.since >= policy.restore_hold_seconds
+        and not (incident.announced and probe.maintenance)
+    )
+    if not done:
+        return state, None
+    return replace(state, phase=Phase.OK, since=now, incident=None, healthy_streak=0), incident
+
+
+def _announce(
+    state: CameraState, probe: ProbeResult, now: float
+) -> tuple[CameraState, list[Event]]:
+    incident = state.incident
+    if state.phase is not Phase.FAULTY or incident is None or incident.announced:
+        return state, []
+    if probe.maintenance:
+        return state, []
+    announced = replace(state, incident=replace(incident, announced=True))
+    return announced, [_fault_event(announced, incident, now)]
+
+
+def incident_key(identity: CameraIdentity, incident: Incident) -> str:
+    """Stable id of an incident: camera plus start time in milliseconds."""
+    return f"camera:{identity.camera_id}:{round(incident.started_at * 1000)}"
+
+
+def _fault_event(state: CameraState, incident: Incident, now: float) -> Event:
+    ident = state.identity
+    return Event(
+        event_id=f"{incident_key(ident, incident)}:fault",
+        type="camera.fault",
+        priority=Priority.SUPERVISION,
+        occurred_at=incident.started_at,
+        source=f"camera:{ident.camera_id}",
+        region=ident.region,
+        data={
+            "camera": ident.camera_id,
+            "facility": ident.facility_id,
+            "state": state.phase.value,
+            "faults": [fault.to_json() for fault in state.faults],
+            "started_at": incident.started_at,
+            "confirmed_at": now,
+        },
+    )
+
+
+def _restored_event(state: CameraState, incident: Incident, now: float) -> Event:
+    ident = state.identity
+    return Event(
+        event_id=f"{incident_key(ident, incident)}:restored",
+        type="camera.restored",
+        priority=Priority.SUPERVISION,
+        occurred_at=now,
+        source=f"camera:{ident.camera_id}",
+        region=ident.region,
+        data={
+            "camera": ident.camera_id,
+            "facility": ident.facility_id,
+            "state": state.phase.value,
+            "started_at": incident.started_at,
+            "duration_seconds": round(now - incident.started_at, 3),
+            "relapses": incident.relapses,
+        },
+    )
