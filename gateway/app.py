@@ -30,7 +30,7 @@ from gateway.forward.upstream import UpstreamSink
 from gateway.forward.webhook import WebhookSink
 from gateway.http.auth import TokenAuth
 from gateway.http.server import bind, build_app, serve
-from gateway.intake.acks import AckPublisher
+from gateway.intake.acks import AckPublisher, AckResender
 from gateway.intake.link import BrokerLink
 from gateway.intake.pipeline import Intake
 from gateway.operations import Operations
@@ -97,11 +97,14 @@ class Gateway:
         ):
             outbox = Outbox(db)
             await outbox.release_own_leases()
-            acks = AckPublisher(self.link.wait_connected, cfg.intake.ack_queue_max)
+            alerts = AlertStore(db, self.sinks)
+            acks = AckPublisher(
+                self.link.wait_connected, cfg.intake.ack_queue_max, alerts.mark_acked
+            )
+            resender = AckResender(alerts.unacked, acks, clock=self._clock)
             ops = Operations(
-                AlertStore(db, self.sinks), AuditLog(db), acks, self.link.wait_connected,
-                self.wake, self._clock,
-            )  # fmt: skip
+                alerts, AuditLog(db), acks, self.link.wait_connected, self.wake, self._clock
+            )
             self._intake = Intake(
                 self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock
             )
@@ -120,6 +123,7 @@ class Gateway:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.link.run(), name="broker-link")
                 tg.create_task(acks.run(), name="ack-publisher")
+                tg.create_task(resender.run(), name="ack-resender")
                 for forwarder in self._forwarders:
                     tg.create_task(forwarder.run(), name=f"forwarder-{forwarder.sink_name}")
                 if upstream is not None:

@@ -82,6 +82,8 @@ class WebhookConfig(StrictModel):
 
     @model_validator(mode="after")
     def _secret_when_enabled(self) -> WebhookConfig:
+        if self.backoff_base_s > self.backoff_cap_s:
+            raise ValueError("backoff_base_s must not exceed backoff_cap_s")
         secret = self.secret.get_secret_value()
         if self.enabled and not secret.startswith("whsec_"):
             raise ValueError("secret must be set and start with 'whsec_' when enabled")
@@ -125,6 +127,12 @@ class SupervisionConfig(StrictModel):
     flap_reuse_at: float = Field(1.0, ge=0, description="Penalty under which it speaks again.")
     flap_half_life_s: float = Field(900.0, gt=0, le=86_400)
 
+    @model_validator(mode="after")
+    def _reuse_below_suppress(self) -> SupervisionConfig:
+        if self.flap_reuse_at >= self.flap_suppress_at:
+            raise ValueError("flap_reuse_at must be below flap_suppress_at")
+        return self
+
 
 class RulesConfig(StrictModel):
     """Vitals that raise a ``medical`` alert. ``None`` disables a bound."""
@@ -157,11 +165,14 @@ class GatewayConfig(StrictModel):
 
 
 def _parse_env_value(raw: str) -> Any:
-    """JSON where it parses (numbers, booleans, lists), else the raw string."""
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return raw
+    """Lists and tables as JSON; everything else as the raw string, which pydantic
+    converts to the field's type (so a numeric password stays a string)."""
+    if raw.lstrip().startswith(("[", "{")):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return raw
+    return raw
 
 
 def apply_env(doc: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
@@ -196,7 +207,8 @@ def parse_config(doc: Mapping[str, Any], environ: Mapping[str, str]) -> GatewayC
     try:
         return GatewayConfig.model_validate(apply_env(dict(doc), environ))
     except ValidationError as exc:
-        raise ConfigError(_describe(exc)) from exc
+        # from None: the validation error's text carries raw input, secrets included.
+        raise ConfigError(_describe(exc)) from None
 
 
 def load_config(path: Path, environ: Mapping[str, str] | None = None) -> GatewayConfig:

@@ -22,9 +22,11 @@ class Backoff:
         """Upper bound of the delay before retry ``attempt``; never above ``cap``."""
         if attempt < 0:
             raise ValueError("attempt must be >= 0")
-        # min() before pow overflow: 2.0**2000 raises OverflowError.
-        exponent = min(attempt, 64)
-        return float(min(self.cap, self.base * self.factor**exponent))
+        # Past the cap the exact power does not matter, and a large one overflows.
+        try:
+            return float(min(self.cap, self.base * self.factor ** min(attempt, 64)))
+        except OverflowError:
+            return self.cap
 
     def delay(self, attempt: int, rng: random.Random | None = None) -> float:
         """A jittered delay in ``[ceiling/2, ceiling]`` ("equal jitter").

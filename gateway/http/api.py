@@ -68,10 +68,16 @@ async def _scoped_alert(request: Request, actor: Actor) -> dict[str, Any]:
     return alert
 
 
+def _limit(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise HTTPException(422, "limit must be an integer in 1..1000")
+    return int(raw)
+
+
 async def list_alerts(request: Request) -> JSONResponse:
     actor = await require(request)
     open_only = request.query_params.get("open", "1") != "0"
-    limit = min(int(request.query_params.get("limit", "200")), 1000)
+    limit = _limit(request.query_params.get("limit", "200"))
     alerts = await _ops(request).alerts.list(open_only=open_only, region=actor.region, limit=limit)
     return JSONResponse({"alerts": alerts})
 
@@ -136,7 +142,8 @@ async def retry_dead(request: Request) -> JSONResponse:
     outbox: Outbox = request.app.state.outbox
     sink, event_id = request.path_params["sink"], request.path_params["event_id"]
     ok = await outbox.retry_dead(sink, event_id, request.app.state.clock())
-    await _ops(request).audit.record(actor.name, "outbox.retry", f"{sink}/{event_id}", {}, 0.0)
+    now = request.app.state.clock()
+    await _ops(request).audit.record(actor.name, "outbox.retry", f"{sink}/{event_id}", {}, now)
     if not ok:
         raise HTTPException(404, "no such dead letter")
     request.app.state.wake()

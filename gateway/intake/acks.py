@@ -18,6 +18,7 @@ from gateway.store.intake import StageUpdate
 log = logging.getLogger(__name__)
 
 ClientSource = Callable[[], Awaitable[aiomqtt.Client]]
+Confirm = Callable[[Sequence[StageUpdate]], Awaitable[None]]
 
 
 class AckPublisher:
@@ -27,8 +28,11 @@ class AckPublisher:
     (back-pressure) rather than dropping acks.
     """
 
-    def __init__(self, client: ClientSource, maxsize: int, batch: int = 500) -> None:
+    def __init__(
+        self, client: ClientSource, maxsize: int, confirm: Confirm, batch: int = 500
+    ) -> None:
         self._client = client
+        self._confirm = confirm
         self._queue: asyncio.Queue[StageUpdate] = asyncio.Queue(maxsize)
         self._batch = batch
 
@@ -47,10 +51,40 @@ class AckPublisher:
             )
             failures = [r for r in results if isinstance(r, BaseException)]
             if failures:
+                # Left in the ack outbox: the resender publishes them again later.
                 metrics.ACK_FAILURES.inc(len(failures))
                 log.warning("%d acks not published: %s", len(failures), failures[0])
+            sent = [u for u, r in zip(batch, results, strict=True) if r is None]
+            await self._confirm(sent)
 
     async def _publish(self, client: aiomqtt.Client, update: StageUpdate) -> None:
         ack = Ack(update.alert_id, update.stage, time.time(), update.by, update.eta_s, update.note)
         await client.publish(topic(update.terminal_id, Channel.ACK), encode_ack(ack), qos=1)
         metrics.ACKS.labels(update.stage.value).inc()
+
+
+class AckResender:
+    """Re-publishes stages whose ack never got out (broker down, or a crash between the
+    commit and the publish). With the ack outbox in the store, kill -9 at any moment
+    leaves no terminal stuck at a stale stage."""
+
+    def __init__(
+        self,
+        unacked: Callable[[float], Awaitable[Sequence[StageUpdate]]],
+        publisher: AckPublisher,
+        interval_s: float = 2.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._unacked = unacked
+        self._publisher = publisher
+        self._interval_s = interval_s
+        self._clock = clock
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            # Only stages older than two intervals: younger ones are still in flight.
+            pending = await self._unacked(self._clock() - 2 * self._interval_s)
+            if pending:
+                log.info("re-sending %d acks", len(pending))
+                await self._publisher.submit(pending)

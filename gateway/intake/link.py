@@ -109,6 +109,8 @@ class BrokerLink:
             attempt += 1
 
     async def _on_connect(self, client: aiomqtt.Client) -> None:
+        # Acks are published many at a time on purpose; don't warn about it.
+        client.pending_calls_threshold = 10 * self._cfg.max_inflight
         for channel in sorted(UPLINK):
             await client.subscribe(subscription(channel, self._cfg.share_group), qos=1)
         self._client = client

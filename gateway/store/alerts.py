@@ -89,6 +89,30 @@ class AlertStore:
             await insert_events(conn, events, self._sinks, now)
         return moved
 
+    async def mark_acked(self, updates: Sequence[StageUpdate]) -> None:
+        """The broker accepted these acks: they leave the ack outbox."""
+        if not updates:
+            return
+        async with self._db.transaction() as conn:
+            await conn.executemany(
+                "UPDATE alerts SET acked_rank = max(acked_rank, ?)"
+                " WHERE terminal_id = ? AND alert_id = ?",
+                [(u.stage.rank, u.terminal_id, u.alert_id) for u in updates],
+            )
+
+    async def unacked(self, older_than: float, limit: int = 500) -> list[StageUpdate]:
+        """Stages committed before ``older_than`` whose ack was never confirmed sent."""
+        async with self._db.reader.execute(
+            "SELECT terminal_id, alert_id, stage, accepted_by, eta_s FROM alerts"
+            " WHERE acked_rank < stage_rank AND updated_at < ? ORDER BY updated_at LIMIT ?",
+            (older_than, limit),
+        ) as cursor:
+            return [
+                StageUpdate(r["terminal_id"], r["alert_id"], Stage(r["stage"]),
+                            by=r["accepted_by"], eta_s=r["eta_s"])
+                async for r in cursor
+            ]  # fmt: skip
+
     async def note(self, terminal_id: str, alert_id: str, action: str, actor: str,
                    note: str | None, now: float) -> bool:  # fmt: skip
         """Add a timeline entry (assign, call back, escalate …) to an existing alert."""

@@ -9,6 +9,7 @@ interleaving safe.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -40,11 +41,15 @@ CREATE TABLE IF NOT EXISTS alerts (
     accepted_by TEXT,
     eta_s INTEGER,
     escalation_level INTEGER NOT NULL DEFAULT 0,
+    acked_rank INTEGER NOT NULL DEFAULT -1,
     updated_at REAL NOT NULL,
     PRIMARY KEY (terminal_id, alert_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS alerts_by_rank ON alerts (stage_rank, received_at);
 CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (received_at);
+CREATE INDEX IF NOT EXISTS alerts_by_update ON alerts (updated_at);
+-- Stages committed but not yet confirmed published to the terminal (the ack outbox).
+CREATE INDEX IF NOT EXISTS alerts_unacked ON alerts (updated_at) WHERE acked_rank < stage_rank;
 
 CREATE TABLE IF NOT EXISTS alert_timeline (
     id INTEGER PRIMARY KEY,
@@ -127,10 +132,17 @@ class Database:
     def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
         self.writer = writer
         self.reader = reader
+        # One connection, one transaction at a time: coroutines take turns here.
+        self._write_lock = asyncio.Lock()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any error."""
+        async with self._write_lock, self._transaction() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         conn = self.writer
         try:
             await conn.execute("BEGIN IMMEDIATE")

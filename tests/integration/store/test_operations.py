@@ -1,0 +1,166 @@
+"""Operations: operator actions reach the store, the audit log, the outbox and the terminal."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import aiomqtt
+import pytest
+
+from firmware_protocol.codec import decode_command
+from firmware_protocol.messages import AlertKind, CommandName, Health, Stage, Vitals
+from gateway.operations import Actor, Operations
+from gateway.store.alerts import AlertStore
+from gateway.store.audit import AuditLog
+from gateway.store.db import Database
+from gateway.store.intake import StageUpdate
+from gateway.store.outbox import OutboxItem
+from tests.integration.store.helpers import T0, FakeAcks, FakeClock, alert, rows, store
+
+pytestmark = pytest.mark.integration
+
+OPERATOR = Actor("op-zhang", "operator", ("District",))
+
+
+class Published:
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, bytes, int]] = []
+
+    async def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        self.messages.append((topic, payload, qos))
+
+
+class Wakes:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+def operations(
+    db: Database, acks: FakeAcks, clock: FakeClock, wakes: Wakes | None = None,
+    client: Published | None = None,
+) -> Operations:  # fmt: skip
+    async def source() -> aiomqtt.Client:
+        return cast(aiomqtt.Client, client or Published())
+
+    return Operations(AlertStore(db, ["webhook"]), AuditLog(db), acks, source, wakes or Wakes(),
+                      clock)  # fmt: skip
+
+
+async def test_accept_tells_the_terminal_audits_and_wakes_the_forwarders(
+    db: Database, clock: FakeClock
+) -> None:
+    await store(db, alert("b1"), now=T0)
+    acks, wakes = FakeAcks(), Wakes()
+    clock.now = T0 + 30
+
+    applied = await operations(db, acks, clock, wakes).advance(
+        OPERATOR, "T0001", "b1", Stage.ACCEPTED, by="Li Wei", eta_s=600
+    )
+
+    assert applied is True
+    assert acks.updates == [StageUpdate("T0001", "b1", Stage.ACCEPTED, by="Li Wei", eta_s=600)]
+    assert wakes.count == 1
+    [entry] = await AuditLog(db).recent()
+    assert (entry["actor"], entry["action"], entry["target"], entry["at"]) == (
+        "op-zhang", "alert.accepted", "T0001/b1", T0 + 30,
+    )  # fmt: skip
+    assert entry["detail"]["applied"] is True
+    assert await rows(db, "SELECT event_id FROM outbox WHERE event_id LIKE 'stage:%'") == [
+        {"event_id": "stage:T0001:b1:accepted"}
+    ]
+
+
+async def test_responder_defaults_to_the_acting_operator(db: Database, clock: FakeClock) -> None:
+    await store(db, alert("b1"))
+    acks = FakeAcks()
+
+    await operations(db, acks, clock).advance(OPERATOR, "T0001", "b1", Stage.ACCEPTED)
+
+    assert acks.updates[0].by == "op-zhang"
+
+
+async def test_action_that_changes_nothing_is_audited_but_not_told(
+    db: Database, clock: FakeClock
+) -> None:
+    await store(db, alert("b1"))
+    acks, wakes = FakeAcks(), Wakes()
+    ops = operations(db, acks, clock, wakes)
+    await ops.advance(OPERATOR, "T0001", "b1", Stage.RESOLVED)
+    acks.updates.clear()
+
+    applied = [
+        await ops.advance(OPERATOR, "T0001", "b1", Stage.ACCEPTED),
+        await ops.advance(OPERATOR, "T0001", "unknown", Stage.RESOLVED),
+    ]
+
+    assert applied == [False, False]
+    assert acks.updates == []
+    assert wakes.count == 1  # only the first resolve
+    assert [e["detail"]["applied"] for e in await AuditLog(db).recent()] == [False, False, True]
+
+
+def item(event_id: str, type_: str, data: dict[str, object]) -> OutboxItem:
+    return OutboxItem(event_id, "webhook", 0, 0, T0, {"event_id": event_id, "type": type_,
+                                                      "data": data})  # fmt: skip
+
+
+async def test_mark_delivered_advances_confirmed_alerts_only(
+    db: Database, clock: FakeClock
+) -> None:
+    await store(db, alert("b1"), alert("b2"), Health("T0001", "r1", T0, Vitals(spo2_pct=80.0)))
+    await store(db, alert("st", kind=AlertKind.TEST))
+    acks = FakeAcks()
+    ops = operations(db, acks, clock)
+    await ops.advance(OPERATOR, "T0001", "b2", Stage.ACCEPTED)
+    acks.updates.clear()
+
+    await ops.mark_delivered(
+        [
+            item("alert:T0001:b1", "alert", {"terminal_id": "T0001", "alert_id": "b1"}),
+            item("alert:T0001:b2", "alert", {"terminal_id": "T0001", "alert_id": "b2"}),
+            item("alert:T0001:v-r1", "alert", {"terminal_id": "T0001", "alert_id": "v-r1"}),
+            item("health:T0001:r1", "health", {"terminal_id": "T0001", "report_id": "r1"}),
+            item("selftest:T0001:st", "selftest", {"alert_id": "st"}),
+        ]
+    )
+
+    # b2 is already accepted: "delivered" would move it back, so it is not sent
+    assert acks.stages() == [
+        ("T0001", "b1", Stage.DELIVERED),
+        ("T0001", "v-r1", Stage.DELIVERED),
+    ]
+    stages = {r["alert_id"]: r["stage"] for r in await rows(db, "SELECT * FROM alerts")}
+    assert stages == {"b1": "delivered", "b2": "accepted", "v-r1": "delivered", "st": "received"}
+
+
+async def test_annotate_adds_to_the_timeline_and_audit(db: Database, clock: FakeClock) -> None:
+    await store(db, alert("b1"))
+    ops = operations(db, FakeAcks(), clock)
+
+    assert await ops.annotate(OPERATOR, "T0001", "b1", "assigned", "doctor: Zhang")
+    assert not await ops.annotate(OPERATOR, "T0001", "nope", "assigned", None)
+
+    found = await ops.alerts.get("T0001", "b1")
+    assert found is not None
+    assert found["timeline"][-1]["note"] == "doctor: Zhang"
+    assert len(await AuditLog(db).recent()) == 2
+
+
+async def test_call_back_publishes_a_command_to_the_terminal(
+    db: Database, clock: FakeClock
+) -> None:
+    client = Published()
+    ops = operations(db, FakeAcks(), clock, client=client)
+
+    cmd_id = await ops.call_back(OPERATOR, "T0002", "+8613800000000")
+
+    [(topic, payload, qos)] = client.messages
+    command = decode_command(payload)
+    assert (topic, qos) == ("ec/v1/t/T0002/cmd", 1)
+    assert (command.cmd_id, command.cmd) == (cmd_id, CommandName.CALL_BACK)
+    assert command.args == {"operator": "op-zhang", "number": "+8613800000000"}
+    [entry] = await AuditLog(db).recent()
+    assert (entry["action"], entry["target"]) == ("terminal.call_back", "T0002")

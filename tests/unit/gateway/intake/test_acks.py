@@ -1,0 +1,118 @@
+"""AckPublisher: stage updates become QoS 1 acks on the terminal's ack topic."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import cast
+
+import aiomqtt
+
+from firmware_protocol.codec import decode_ack
+from firmware_protocol.messages import Ack, Stage
+from gateway.intake.acks import AckPublisher
+from gateway.store.intake import StageUpdate
+from tests.unit.gateway.helpers import sample
+
+SENTINEL = StageUpdate("T-sentinel", "s1", Stage.RECEIVED)
+SENTINEL_TOPIC = "ec/v1/t/T-sentinel/ack"
+
+
+class FakeClient:
+    """Records publishes; fails those whose topic is in ``failing``."""
+
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        self.published: list[tuple[str, Ack, int]] = []
+        self.failing = failing
+        self.expected = 0
+        self.attempts = 0
+        self.all_attempted = asyncio.Event()
+        self.sentinel = asyncio.Event()
+        self.confirmed: list[StageUpdate] = []
+
+    async def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        self.attempts += 1
+        if self.attempts >= self.expected:
+            self.all_attempted.set()
+        if topic == SENTINEL_TOPIC:
+            self.sentinel.set()
+            return
+        if topic in self.failing:
+            raise aiomqtt.MqttError("broker gone")
+        self.published.append((topic, decode_ack(payload), qos))
+
+
+async def publish_all(client: FakeClient, updates: list[StageUpdate]) -> None:
+    """Run a publisher until every update went out and its batch was accounted for.
+
+    The publisher works batch by batch, so once a sentinel submitted afterwards has been
+    published, the batch before it (and its metrics) is complete.
+    """
+
+    async def source() -> aiomqtt.Client:
+        return cast(aiomqtt.Client, client)
+
+    async def confirm(sent: Sequence[StageUpdate]) -> None:
+        client.confirmed.extend(sent)
+
+    publisher = AckPublisher(source, maxsize=10, confirm=confirm)
+    client.expected = len(updates)
+    async with asyncio.timeout(5), asyncio.TaskGroup() as tg:
+        runner = tg.create_task(publisher.run())
+        await publisher.submit(updates)
+        await client.all_attempted.wait()
+        await publisher.submit([SENTINEL])
+        await client.sentinel.wait()
+        runner.cancel()
+
+
+async def test_updates_are_published_as_acks_on_each_terminals_topic() -> None:
+    client = FakeClient()
+    before = sample("gateway_acks_total", stage="accepted")
+
+    await publish_all(
+        client,
+        [
+            StageUpdate("T0001", "b1", Stage.RECEIVED),
+            StageUpdate("T0002", "b7", Stage.ACCEPTED, by="Li Wei", eta_s=600),
+        ],
+    )
+
+    by_topic = {topic: (ack, qos) for topic, ack, qos in client.published}
+    ack1, qos1 = by_topic["ec/v1/t/T0001/ack"]
+    ack2, qos2 = by_topic["ec/v1/t/T0002/ack"]
+    assert (ack1.alert_id, ack1.stage, qos1) == ("b1", Stage.RECEIVED, 1)
+    assert (ack2.alert_id, ack2.stage, ack2.by, ack2.eta_s, qos2) == (
+        "b7", Stage.ACCEPTED, "Li Wei", 600, 1,
+    )  # fmt: skip
+    assert sample("gateway_acks_total", stage="accepted") - before == 1
+
+
+async def test_cancelled_note_reaches_the_terminal() -> None:
+    client = FakeClient()
+
+    await publish_all(client, [StageUpdate("T0001", "b1", Stage.RESOLVED, note="cancelled")])
+
+    [(_, ack, _)] = client.published
+    assert (ack.stage, ack.note) == (Stage.RESOLVED, "cancelled")
+
+
+async def test_a_failed_publish_is_counted_and_the_others_still_go_out() -> None:
+    client = FakeClient(failing=frozenset({"ec/v1/t/T0002/ack"}))
+    before = sample("gateway_ack_failures_total")
+
+    await publish_all(
+        client,
+        [StageUpdate(t, "b1", Stage.RECEIVED) for t in ("T0001", "T0002", "T0003")],
+    )
+
+    assert sorted(topic for topic, _, _ in client.published) == [
+        "ec/v1/t/T0001/ack",
+        "ec/v1/t/T0003/ack",
+    ]
+    assert sample("gateway_ack_failures_total") - before == 1
+    # Only what went out leaves the ack outbox; the failed one stays for the resender.
+    assert sorted(u.terminal_id for u in client.confirmed if u is not SENTINEL) == [
+        "T0001",
+        "T0003",
+    ]
