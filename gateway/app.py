@@ -18,11 +18,14 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
+from contextlib import AsyncExitStack
 from typing import Any
 
 import httpx
 
 from gateway import metrics
+from gateway.cameras.scheduler import CameraMonitor
+from gateway.cameras.wiring import camera_monitor, guarded_camera_routes
 from gateway.config import GatewayConfig
 from gateway.core.backoff import Backoff
 from gateway.forward.forwarder import Forwarder
@@ -38,6 +41,7 @@ from gateway.registry import Registry
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
 from gateway.store.db import open_database
+from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
 from gateway.supervisor import Supervisor
 
@@ -65,6 +69,7 @@ class Gateway:
         self.http_port: int | None = None
         self.link = BrokerLink(cfg.mqtt, cfg.intake, self._handle)
         self._intake: Intake | None = None
+        self.cameras: CameraMonitor | None = None
 
     @property
     def sinks(self) -> list[str]:
@@ -94,6 +99,7 @@ class Gateway:
                 timeout=cfg.webhook.timeout_s,
                 limits=httpx.Limits(max_connections=cfg.webhook.concurrency),
             ) as http,
+            AsyncExitStack() as stack,
         ):
             outbox = Outbox(db)
             await outbox.release_own_leases()
@@ -113,12 +119,18 @@ class Gateway:
             supervisor = Supervisor(
                 db, self.registry, cfg.supervision, self.sinks, self.wake, self._clock
             )
+            events = StoredEvents(db, self.sinks, self.wake, self._clock)
+            cameras = None
+            if cfg.cameras.enabled and cfg.cameras.facilities:
+                cameras = await stack.enter_async_context(camera_monitor(cfg.cameras, events))
+                self.cameras = cameras
             app = build_app(
                 {
                     "operations": ops, "registry": self.registry, "outbox": outbox,
                     "clock": self._clock, "wake": self.wake, "authenticators": [token_auth],
                     "health_checks": {"broker": lambda: self.link.connected},
-                }
+                },
+                guarded_camera_routes(cameras) if cameras else [],
             )  # fmt: skip
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.link.run(), name="broker-link")
@@ -132,6 +144,8 @@ class Gateway:
                 tg.create_task(serve(app, sock), name="http")
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
                 tg.create_task(self._announce_ready(), name="ready")
+                if cameras is not None:
+                    tg.create_task(cameras.run(), name="camera-monitor")
 
     def _build_forwarders(
         self,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 
+from gateway.cameras.config import CamerasConfig
 from gateway.config_base import StrictModel
 from gateway.errors import ConfigError
 
@@ -162,6 +163,7 @@ class GatewayConfig(StrictModel):
     api: ApiConfig = ApiConfig()
     supervision: SupervisionConfig = SupervisionConfig()
     rules: RulesConfig = RulesConfig()
+    cameras: CamerasConfig = Field(default_factory=lambda: CamerasConfig(enabled=False))
 
 
 def _parse_env_value(raw: str) -> Any:

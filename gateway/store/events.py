@@ -7,11 +7,15 @@ so a retransmitted alert whose delivery already completed is never delivered aga
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from gateway.core.events import Event
+
+if TYPE_CHECKING:
+    from gateway.store.db import Database
 
 
 def _placeholders(count: int) -> str:
@@ -55,3 +59,23 @@ async def insert_events(
         [(e.event_id, sink, int(e.priority), now, now) for e in fresh.values() for sink in sinks],
     )
     return list(fresh.values())
+
+
+class StoredEvents:
+    """The :class:`~gateway.core.events.EventSink` for components that raise events
+    on their own (the camera monitor): one transaction per batch, then a wake-up."""
+
+    def __init__(
+        self, db: Database, sinks: Sequence[str], on_new: Callable[[], None],
+        clock: Callable[[], float],
+    ) -> None:  # fmt: skip
+        self._db = db
+        self._sinks = list(sinks)
+        self._on_new = on_new
+        self._clock = clock
+
+    async def emit(self, events: Sequence[Event]) -> None:
+        async with self._db.transaction() as conn:
+            fresh = await insert_events(conn, events, self._sinks, self._clock())
+        if fresh:
+            self._on_new()

@@ -1,0 +1,122 @@
+"""End-to-end: a fault injected in a simulated camera becomes a command-center event."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from device_sim.procs import ManagedProcess
+from tests.support.district import district
+from tests.support.site import Site
+from tests.support.wait import until
+
+pytestmark = pytest.mark.e2e
+
+# Injected fault -> fault kinds the gateway may report for it.
+FAULTS: dict[str, set[str]] = {
+    "offline": {"timeout", "unreachable"},
+    "refused": {"unreachable"},
+    "unauthorized": {"auth_failed"},
+    "not_found": {"not_found"},
+    "stall": {"no_signal"},
+    "frozen": {"frozen"},
+    "black": {"black"},
+    "overexposed": {"overexposed"},
+    "blurred": {"blurred"},
+    "occluded": {"occluded"},
+    "snow": {"noisy"},
+    "color_cast": {"colour_cast"},
+    "moved": {"scene_changed"},
+    "low_fps": {"low_fps"},
+}
+HEALTHY = 2  # cameras left alone: they must raise nothing
+
+
+@pytest.fixture
+def farm(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    manifest = tmp_path / "farm.json"
+    argv = [
+        sys.executable, "-m", "device_sim", "cameras", "--count", str(len(FAULTS) + HEALTHY),
+        "--per-facility", "2", "--base-port", "0", "--control-port", "0",
+        "--manifest", str(manifest), "--cache-dir", str(tmp_path / "clips"),
+        "--stall-after", "0.3",
+    ]  # fmt: skip
+    with ManagedProcess(argv, tmp_path / "farm.log") as proc:
+        deadline = time.monotonic() + 90
+        while not manifest.exists():
+            assert proc.running, proc.tail()
+            assert time.monotonic() < deadline, "the camera farm did not start"
+            time.sleep(0.1)
+        yield json.loads(manifest.read_text())
+
+
+def cameras_section(farm: dict[str, Any], root: Path) -> dict[str, object]:
+    facilities: dict[str, dict[str, Any]] = {}
+    for row in farm["cameras"]:
+        secret = root / f"{row['id']}.pw"
+        secret.write_text(row["password"])
+        facility = facilities.setdefault(
+            row["facility"],
+            {"id": row["facility"], "name": f"养老院 {row['facility']}",
+             "region": ["示范区", "城关街道", "幸福社区1"], "cameras": []},
+        )  # fmt: skip
+        facility["cameras"].append(
+            {"id": row["id"], "url": row["url"], "username": row["username"],
+             "password_file": str(secret)}
+        )  # fmt: skip
+    return {
+        "enabled": True, "interval_seconds": 2, "concurrency": 6, "jitter": 0.5,
+        "open_timeout_seconds": 2, "read_timeout_seconds": 2, "sample_seconds": 1.0,
+        "sample_frames": 4, "probe_timeout_seconds": 12, "baseline_probes": 1,
+        "snapshot_dir": str(root / "cameras"),
+        "health": {"confirm_window": 2, "confirm_count": 2, "min_fault_seconds": 0,
+                   "restore_count": 1, "restore_hold_seconds": 0},
+        "facilities": list(facilities.values()),
+    }  # fmt: skip
+
+
+async def test_each_fault_reaches_the_command_center(
+    site: Site, broker: ManagedProcess, farm: dict[str, Any]
+) -> None:
+    section = cameras_section(farm, site.root)
+    async with district(site, terminals=1, cameras=section) as d:
+        gateway = d.gateway
+        assert gateway is not None
+        monitor = gateway.cameras
+        assert monitor is not None
+        async with asyncio.timeout(90):
+            await until(lambda: all(v.baseline_learned for v in monitor.cameras()), 0.2)
+        ids = [row["id"] for row in farm["cameras"]]
+        faulty = dict(zip(ids, FAULTS, strict=False))
+        async with httpx.AsyncClient(base_url=farm["control_url"]) as control:
+            for camera_id, fault in faulty.items():
+                reply = await control.post(f"/cameras/{camera_id}/fault", json={"fault": fault})
+                reply.raise_for_status()
+
+        def reported() -> dict[str, set[str]]:
+            found: dict[str, set[str]] = {}
+            for event in d.center.events:
+                if event.type == "camera.fault":
+                    kinds = {f["kind"] for f in event.data.get("faults", [])}
+                    camera_id = event.source.removeprefix("camera:")
+                    found.setdefault(camera_id, set()).update(kinds)
+            return found
+
+        async with asyncio.timeout(120):
+            await d.center.wait_for(lambda _: set(faulty) <= set(reported()))
+        found = reported()
+        for camera_id, fault in faulty.items():
+            assert FAULTS[fault] & found[camera_id], (fault, found[camera_id])
+        for camera_id in ids[len(FAULTS) :]:
+            assert camera_id not in found  # healthy cameras page nobody
+        events = [e for e in d.center.events if e.type == "camera.fault"]
+        assert all(e.region == ["示范区", "城关街道", "幸福社区1"] for e in events)
+        assert len(events) == len({e.source for e in events})  # one incident each
