@@ -20,11 +20,13 @@ def _register() -> None:
     # (OpenCV, numpy) are not paid by another.
     from device_sim.cameras.cli import cameras
     from device_sim.command_center.cli import command_center
+    from device_sim.demo import demo
     from device_sim.terminals.cli import terminals
 
-    app.command("cameras")(cameras)
     app.command("terminals")(terminals)
     app.command("command-center")(command_center)
+    app.command("cameras")(cameras)
+    app.command("demo")(demo)
 
 
 def main() -> None:

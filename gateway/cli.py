@@ -51,6 +51,8 @@ def run(
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # One line per webhook request is noise; deliveries are counted in /metrics.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         cfg, registry = _load(config)
     except GatewayError as exc:
