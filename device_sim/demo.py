@@ -160,7 +160,7 @@ class Demo:
         config.write_text(tomli_w.dumps(gateway_config(self.root, self.ports, cameras)))
         extra = {
             **login, "GATEWAY__WEBHOOK__SECRET": self.webhook_secret,
-            "DEMO_CC_TOKEN": self.cc_token, "DEMO_ADMIN_PASSWORD": self.admin_password,
+            "DEMO_CC_TOKEN": self.cc_token, "GATEWAY_CONSOLE_ADMIN_PASSWORD": self.admin_password,
         }  # fmt: skip
         gateway = self.start(
             "gateway", [PY, "-m", "gateway", "run", "--config", str(config)], extra

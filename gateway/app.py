@@ -27,6 +27,9 @@ from gateway import metrics
 from gateway.cameras.scheduler import CameraMonitor
 from gateway.cameras.wiring import camera_monitor, guarded_camera_routes
 from gateway.config import GatewayConfig
+from gateway.console.camera_views import MonitorViews
+from gateway.console.context import open_console
+from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
 from gateway.forward.forwarder import Forwarder
 from gateway.forward.upstream import UpstreamSink
@@ -124,13 +127,23 @@ class Gateway:
             if cfg.cameras.enabled and cfg.cameras.facilities:
                 cameras = await stack.enter_async_context(camera_monitor(cfg.cameras, events))
                 self.cameras = cameras
+            console = None
+            if cfg.console.enabled:
+                console = await open_console(
+                    db, self.registry, ops, cfg.console, site_name=cfg.site.name,
+                    default_language=cfg.site.language,
+                    cameras=MonitorViews(cameras) if cameras else None,
+                    environ=self._environ, clock=self._clock,
+                )  # fmt: skip
             app = build_app(
                 {
                     "operations": ops, "registry": self.registry, "outbox": outbox,
-                    "clock": self._clock, "wake": self.wake, "authenticators": [token_auth],
+                    "clock": self._clock, "wake": self.wake,
+                    "authenticators": [token_auth, *([console.auth] if console else [])],
                     "health_checks": {"broker": lambda: self.link.connected},
                 },
-                guarded_camera_routes(cameras) if cameras else [],
+                [*(guarded_camera_routes(cameras) if cameras else []),
+                 *(console_routes(console) if console else [])],
             )  # fmt: skip
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self.link.run(), name="broker-link")
@@ -146,6 +159,8 @@ class Gateway:
                 tg.create_task(self._announce_ready(), name="ready")
                 if cameras is not None:
                     tg.create_task(cameras.run(), name="camera-monitor")
+                if console is not None:
+                    tg.create_task(console.escalator().run(), name="escalator")
 
     def _build_forwarders(
         self,

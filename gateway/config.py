@@ -18,6 +18,7 @@ from pydantic import Field, SecretStr, ValidationError, model_validator
 
 from gateway.cameras.config import CamerasConfig
 from gateway.config_base import StrictModel
+from gateway.console.config import ConsoleConfig
 from gateway.errors import ConfigError
 
 ENV_PREFIX = "GATEWAY__"
@@ -164,6 +165,7 @@ class GatewayConfig(StrictModel):
     supervision: SupervisionConfig = SupervisionConfig()
     rules: RulesConfig = RulesConfig()
     cameras: CamerasConfig = Field(default_factory=lambda: CamerasConfig(enabled=False))
+    console: ConsoleConfig = ConsoleConfig()
 
 
 def _parse_env_value(raw: str) -> Any:

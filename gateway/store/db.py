@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE INDEX IF NOT EXISTS alerts_by_rank ON alerts (stage_rank, received_at);
 CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (received_at);
 CREATE INDEX IF NOT EXISTS alerts_by_update ON alerts (updated_at);
+CREATE INDEX IF NOT EXISTS alerts_open ON alerts (received_at) WHERE stage_rank < 3;
+CREATE INDEX IF NOT EXISTS alerts_unaccepted ON alerts (received_at) WHERE stage_rank < 2;
 -- Stages committed but not yet confirmed published to the terminal (the ack outbox).
 CREATE INDEX IF NOT EXISTS alerts_unacked ON alerts (updated_at) WHERE acked_rank < stage_rank;
 

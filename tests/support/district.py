@@ -17,12 +17,12 @@ from device_sim.terminals.fleet import Fleet
 from device_sim.terminals.options import Broker, FleetOptions
 from gateway.app import Gateway
 from gateway.config import GatewayConfig
-from tests.support.gateway import running_gateway
+from tests.support.gateway import ADMIN_PASSWORD, running_gateway
 from tests.support.site import Site
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TOKEN = "cc-token-abcdefghijklmnop"
-GATEWAY_ENV = {"CC_TOKEN": TOKEN}
+GATEWAY_ENV = {"CC_TOKEN": TOKEN, "GATEWAY_CONSOLE_ADMIN_PASSWORD": ADMIN_PASSWORD}
 
 
 @dataclass

@@ -10,12 +10,15 @@ from gateway.app import Gateway
 from gateway.config import GatewayConfig
 from gateway.registry import load_registry
 
+ADMIN_PASSWORD = "admin-password-for-tests"
+
 
 @asynccontextmanager
 async def running_gateway(
     cfg: GatewayConfig, environ: Mapping[str, str] | None = None
 ) -> AsyncIterator[Gateway]:
-    gateway = Gateway(cfg, load_registry(cfg.registry.path), environ or {})
+    env = {"GATEWAY_CONSOLE_ADMIN_PASSWORD": ADMIN_PASSWORD, **(environ or {})}
+    gateway = Gateway(cfg, load_registry(cfg.registry.path), env)
     async with asyncio.TaskGroup() as tg:
         task = tg.create_task(gateway.run(), name="gateway")
         ready = tg.create_task(gateway.ready.wait(), name="gateway-ready")

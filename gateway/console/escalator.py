@@ -1,0 +1,106 @@
+"""Raises the escalation level of alarms nobody accepted in time.
+
+Every sweep reads the unaccepted alarms old enough for some rule, asks
+:func:`gateway.core.escalation.due_level` where each should be, and raises those behind
+with ``UPDATE … WHERE escalation_level < ?``: a level only rises, so several gateway
+processes sweeping the same file write each escalation once. Each one adds an
+``escalated`` timeline entry and bumps ``updated_at`` so the live feed shows it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from gateway.console import metrics
+from gateway.core.escalation import EscalationRule, due_level, first_after_s, level_name, top_level
+from gateway.errors import StoreError
+from gateway.store.db import Database
+
+log = logging.getLogger(__name__)
+
+ACTOR = "escalator"
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    terminal_id: str
+    alert_id: str
+    level: int
+    name: str
+
+
+class Escalator:
+    """``await run()`` sweeps every ``interval_s`` until cancelled."""
+
+    def __init__(
+        self, db: Database, rules: Sequence[EscalationRule],
+        clock: Callable[[], float] = time.time, interval_s: float = 1.0,
+    ) -> None:  # fmt: skip
+        self._db = db
+        self._rules = tuple(rules)
+        self._clock = clock
+        self._interval = interval_s
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except (StoreError, sqlite3.Error) as exc:  # the next sweep retries
+                metrics.ESCALATION_ERRORS.inc()
+                log.warning("escalation sweep failed: %s", exc)
+            await asyncio.sleep(self._interval)
+
+    async def sweep(self) -> list[Escalation]:
+        """One pass; returns the escalations this process wrote."""
+        now = self._clock()
+        return await self.apply(await self.due(now), now)
+
+    async def due(self, now: float) -> list[Escalation]:
+        """Unaccepted alarms whose level is behind their age."""
+        youngest = first_after_s(self._rules)
+        if youngest is None:
+            return []
+        due = []
+        async with self._db.reader.execute(
+            "SELECT terminal_id, alert_id, stage, received_at, escalation_level FROM alerts"
+            " WHERE stage_rank < 2 AND received_at <= ? AND escalation_level < ?"
+            " AND kind NOT IN ('test', 'cancel')",
+            (now - youngest, top_level(self._rules)),
+        ) as cursor:
+            async for row in cursor:
+                level = due_level(now - row["received_at"], row["stage"], self._rules)
+                if level > row["escalation_level"]:
+                    name = level_name(level, self._rules) or str(level)
+                    due.append(Escalation(row["terminal_id"], row["alert_id"], level, name))
+        return due
+
+    async def apply(self, due: Sequence[Escalation], now: float) -> list[Escalation]:
+        """Raise each alarm still behind (and unaccepted); return those this call raised."""
+        if not due:
+            return []
+        done = []
+        async with self._db.transaction() as conn:
+            for item in due:
+                cursor = await conn.execute(
+                    "UPDATE alerts SET escalation_level = ?, updated_at = ?"
+                    " WHERE terminal_id = ? AND alert_id = ? AND escalation_level < ?"
+                    " AND stage_rank < 2",
+                    (item.level, now, item.terminal_id, item.alert_id, item.level),
+                )
+                if cursor.rowcount == 0:
+                    continue  # accepted meanwhile, or another process was first
+                await conn.execute(
+                    "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+                    " VALUES (?, ?, 'escalated', ?, ?, ?)",
+                    (item.terminal_id, item.alert_id, now, ACTOR, f"to {item.name}"),
+                )
+                done.append(item)
+        for item in done:
+            metrics.ESCALATIONS.labels(str(item.level)).inc()
+            log.info("alarm %s/%s escalated to %s", item.terminal_id, item.alert_id, item.name)
+        return done

@@ -1,0 +1,258 @@
+"""The OpenAPI 3.1 description of the JSON API under ``/api/v1``.
+
+Request bodies come from the pydantic models the API validates with, so they cannot
+drift; paths, parameters and responses are written out here. A unit test checks that
+every route of :func:`gateway.http.api.api_routes` is described.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from gateway.console.sessions import COOKIE
+from gateway.http.api import AcceptBody, AssignBody, CallBackBody, ResolveBody
+
+BASE = "/api/v1"
+REF = "#/components/schemas/{model}"
+ACTING = "Roles: operator, admin, integration."
+STRING = {"type": "string"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _path_params(*names: str) -> list[dict[str, Any]]:
+    return [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
+    ]
+
+
+CSRF_HEADER = {
+    "name": "X-CSRF-Token",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The session's CSRF token; required when authenticated by the cookie.",
+}
+ERRORS = {
+    "401": {"description": "No valid bearer token or session."},
+    "403": {"description": "Role not allowed, or CSRF token missing (cookie auth)."},
+    "404": {"description": "Unknown, or outside the caller's region."},
+}
+
+
+def _post(
+    summary: str,
+    body: str | None,
+    params: list[dict[str, Any]],
+    ok: dict[str, Any],
+    description: str = ACTING,
+    status: str = "200",
+) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "summary": summary,
+        "description": description,
+        "parameters": [*params, CSRF_HEADER],
+        "responses": {status: ok, **ERRORS},
+    }
+    if body is not None:
+        op["requestBody"] = {
+            "required": False,
+            "content": {"application/json": {"schema": _ref(body)}},
+        }
+        op["responses"]["422"] = {"description": "Body failed validation."}
+    return op
+
+
+def _alert_paths() -> dict[str, Any]:
+    alert = _path_params("terminal_id", "alert_id")
+    applied = _json("Whether the stage moved, and the stage now.", _ref("Applied"))
+    return {
+        f"{BASE}/alerts": {
+            "get": {
+                "summary": "List alarms in the caller's region, newest first.",
+                "parameters": [
+                    {
+                        "name": "open",
+                        "in": "query",
+                        "schema": {"type": "string", "enum": ["0", "1"], "default": "1"},
+                        "description": "1: unresolved only.",
+                    },
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "default": 200, "maximum": 1000},
+                    },
+                ],
+                "responses": {
+                    "200": _json(
+                        "Alarms.",
+                        {
+                            "type": "object",
+                            "properties": {"alerts": {"type": "array", "items": _ref("Alert")}},
+                        },
+                    ),
+                    **ERRORS,
+                },
+            }
+        },
+        f"{BASE}/alerts/{{terminal_id}}/{{alert_id}}": {
+            "get": {
+                "summary": "One alarm with its timeline.",
+                "parameters": alert,
+                "responses": {"200": _json("The alarm.", _ref("Alert")), **ERRORS},
+            }
+        },
+        f"{BASE}/alerts/{{terminal_id}}/{{alert_id}}/accept": {
+            "post": _post("Accept: a responder is on the way.", "AcceptBody", alert, applied)
+        },
+        f"{BASE}/alerts/{{terminal_id}}/{{alert_id}}/resolve": {
+            "post": _post("Resolve the alarm.", "ResolveBody", alert, applied)
+        },
+        f"{BASE}/alerts/{{terminal_id}}/{{alert_id}}/assign": {
+            "post": _post(
+                "Assign a responder (timeline entry).",
+                "AssignBody",
+                alert,
+                _json("Recorded.", _ref("Applied")),
+            )
+        },
+    }
+
+
+def _other_paths() -> dict[str, Any]:
+    return {
+        f"{BASE}/terminals/{{terminal_id}}/call-back": {
+            "post": _post(
+                "Ask the terminal to call back.",
+                "CallBackBody",
+                _path_params("terminal_id"),
+                _json("Command sent.", {"type": "object", "properties": {"cmd_id": STRING}}),
+                ACTING + " 503 when the broker is not reachable.",
+                "202",
+            )
+        },
+        f"{BASE}/outbox/dead": {
+            "get": {
+                "summary": "Events the command center never confirmed (dead letters).",
+                "description": "Roles: admin, technician, integration.",
+                "responses": {"200": _json("Dead letters.", {"type": "object"}), **ERRORS},
+            }
+        },
+        f"{BASE}/outbox/dead/{{sink}}/{{event_id}}/retry": {
+            "post": _post(
+                "Retry one dead letter.",
+                None,
+                _path_params("sink", "event_id"),
+                _json("Queued again.", _ref("Applied")),
+                "Roles: admin, technician.",
+            )
+        },
+        f"{BASE}/openapi.json": {
+            "get": {
+                "summary": "This document.",
+                "security": [],
+                "responses": {"200": {"description": "OpenAPI 3.1."}},
+            }
+        },
+    }
+
+
+def _camera_paths() -> dict[str, Any]:
+    camera = _path_params("camera_id")
+    return {
+        f"{BASE}/cameras": {
+            "get": {
+                "summary": "Every camera in the caller's region: state, faults, last probe.",
+                "responses": {"200": _json("Cameras.", {"type": "object"}), **ERRORS},
+            }
+        },
+        f"{BASE}/cameras/{{camera_id}}/history": {
+            "get": {
+                "summary": "Recent probes of one camera.",
+                "parameters": camera,
+                "responses": {"200": _json("Probes, oldest first.", {"type": "object"}), **ERRORS},
+            }
+        },
+        f"{BASE}/cameras/{{camera_id}}/snapshot.jpg": {
+            "get": {
+                "summary": "The camera's latest good frame.",
+                "parameters": camera,
+                "responses": {
+                    "200": {"description": "JPEG.", "content": {"image/jpeg": {}}},
+                    **ERRORS,
+                },
+            }
+        },
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    models: list[type[BaseModel]] = [AcceptBody, ResolveBody, AssignBody, CallBackBody]
+    schemas = {m.__name__: m.model_json_schema(ref_template=REF) for m in models}
+    schemas["Applied"] = {
+        "type": "object",
+        "properties": {"applied": {"type": "boolean"}, "stage": {"type": ["string", "null"]}},
+    }
+    schemas["Alert"] = {
+        "type": "object",
+        "properties": {
+            "terminal_id": {"type": "string"},
+            "alert_id": {"type": "string"},
+            "kind": {
+                "type": "string",
+                "enum": ["emergency", "nursing", "meal", "mobility", "medical", "errand"],
+            },
+            "origin": {"type": "string", "enum": ["terminal", "vitals"]},
+            "pressed_at": {"type": "number"},
+            "received_at": {"type": "number"},
+            "stage": {"type": "string", "enum": ["received", "delivered", "accepted", "resolved"]},
+            "region": {"type": "array", "items": {"type": "string"}},
+            "accepted_by": {"type": ["string", "null"]},
+            "eta_s": {"type": ["integer", "null"]},
+            "escalation_level": {"type": "integer"},
+            "updated_at": {"type": "number"},
+            "detail": {"type": "object"},
+            "timeline": {"type": "array", "items": {"type": "object"}},
+        },
+    }
+    return schemas
+
+
+def openapi_spec(title: str = "Eldercare gateway API", version: str = "1") -> dict[str, Any]:
+    """The whole document."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": title,
+            "version": version,
+            "description": "Alarms, terminals and cameras of one gateway, scoped to the"
+            " caller's region (district → town → village).",
+        },
+        "paths": {**_alert_paths(), **_other_paths(), **_camera_paths()},
+        "components": {
+            "schemas": _schemas(),
+            "securitySchemes": {
+                "bearerAuth": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "API token from the gateway's api.tokens.",
+                },
+                "cookieAuth": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": COOKIE,
+                    "description": "A console session; unsafe methods also need"
+                    " the X-CSRF-Token header.",
+                },
+            },
+        },
+        "security": [{"bearerAuth": []}, {"cookieAuth": []}],
+    }
