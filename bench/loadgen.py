@@ -22,12 +22,12 @@ from paho.mqtt.enums import CallbackAPIVersion
 MIX = (("alert", 0.1), ("health", 0.6), ("status", 0.3))
 
 
-def payload(channel: str, terminal_id: str, seq: int) -> bytes:
+def payload(channel: str, ident: str, seq: int) -> bytes:
     now = time.time()
     if channel == "alert":
-        doc: dict[str, object] = {"v": 1, "alert_id": f"bench-{seq}", "kind": "meal", "ts": now}
+        doc: dict[str, object] = {"v": 1, "alert_id": f"{ident}-{seq}", "kind": "meal", "ts": now}
     elif channel == "health":
-        doc = {"v": 1, "report_id": f"bench-{seq}", "ts": now,
+        doc = {"v": 1, "report_id": f"{ident}-{seq}", "ts": now,
                "vitals": {"heart_rate_bpm": 72, "spo2_pct": 97.5, "steps": seq % 9000}}  # fmt: skip
     else:
         doc = {"v": 1, "state": "online", "ts": now, "battery_pct": 80, "signal_dbm": -70}
@@ -70,7 +70,7 @@ def main() -> None:
     for seq in range(args.messages):
         terminal_id, client = clients[seq % len(clients)]
         channel = rng.choices(channels, weights)[0]
-        body = payload(channel, terminal_id, int(f"{args.tag}{seq:08d}"))
+        body = payload(channel, f"bench-{args.tag}", seq)
         infos.append(client.publish(f"ec/v1/t/{terminal_id}/{channel}", body, qos=1))
     for info in infos:
         info.wait_for_publish(60)
