@@ -47,8 +47,11 @@ allow_anonymous false
 password_file {passwd}
 acl_file {acl}
 listener {port} {host}
-max_inflight_messages 100
-max_queued_messages 10000
+# The gateway's session must absorb bursts (an alarm storm) without the broker
+# dropping QoS 1 messages queued for it; terminals' own queues stay tiny anyway.
+max_inflight_messages 1000
+max_queued_messages 1000000
+max_queued_bytes 1073741824
 set_tcp_nodelay true
 persistence {persistence}
 persistence_location {state_dir}/

@@ -1,0 +1,304 @@
+"""Benchmark of the alarm path, all parts real and on the same Mosquitto in one run.
+
+(a) baseline: the receive ceiling of a bare aiomqtt consumer, QoS 1, no processing;
+(b) the gateway's sustained intake on a realistic mix (10 % alerts, 60 % health,
+    30 % status) with alerts durable (synchronous=FULL), webhooks on; reported as (b)/(a);
+(c) latency press → ``received`` and press → command center, at nominal load and in an
+    alarm storm (5,000 alarms from distinct terminals within 10 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import httpx
+import tomli_w
+from rich.console import Console
+from rich.table import Table
+
+from device_sim.procs import ManagedProcess, free_port, mosquitto
+from gateway.broker import write_broker_files
+from gateway.provision import demo_district, new_password, write_credentials, write_registry
+
+PY = sys.executable
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+TOKEN = "bench-token-0123456789abcdef"
+LOADGENS = 2
+
+
+class Bench:
+    def __init__(self, root: Path, stack: ExitStack, terminals: int) -> None:
+        self.root, self.stack = root, stack
+        self.broker_port = free_port()
+        district = demo_district(terminals)
+        self.creds = [(t.terminal_id, new_password()) for t in district]
+        self.gateway_password = new_password()
+        write_registry(root / "terminals.csv", district)
+        write_credentials(root / "credentials.csv", self.creds)
+        files = write_broker_files(
+            root / "broker", [*self.creds, ("gateway", self.gateway_password)], "gateway",
+            port=self.broker_port, persistence=False,
+        )  # fmt: skip
+        broker = mosquitto(files.conf, root / "mosquitto.log")
+        stack.enter_context(broker).wait_port("127.0.0.1", self.broker_port)
+
+    def start(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> ManagedProcess:
+        proc = ManagedProcess(argv, self.root / f"{name}.log", env=env)
+        return self.stack.enter_context(proc)
+
+    def loadgen(self, messages: int, tag: str) -> list[ManagedProcess]:
+        per = 100
+        return [
+            ManagedProcess(
+                [PY, "-m", "bench.loadgen", "--port", str(self.broker_port), "--credentials",
+                 str(self.root / "credentials.csv"), "--skip", str(i * per), "--terminals",
+                 str(per), "--messages", str(messages // LOADGENS), "--tag", f"{tag}{i}"],
+                self.root / f"loadgen-{tag}{i}.log",
+            ).start()
+            for i in range(LOADGENS)
+        ]  # fmt: skip
+
+
+def _wait(procs: list[ManagedProcess], timeout: float) -> None:
+    for proc in procs:
+        assert proc.proc is not None
+        proc.proc.wait(timeout=timeout)
+
+
+def baseline(bench: Bench, messages: int) -> dict[str, float]:
+    """(a) the bare consumer's receive rate."""
+    ready = bench.root / "consumer.ready"
+    consumer = bench.start("consumer", [
+        PY, "-m", "bench.consumer", "--port", str(bench.broker_port), "--user", "gateway",
+        "--password", bench.gateway_password, "--expect", str(messages),
+        "--ready-file", str(ready)])  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _wait(bench.loadgen(messages, "a"), 600)
+    assert consumer.proc is not None
+    consumer.proc.wait(timeout=600)
+    result = json.loads(consumer.log_path.read_text().strip().splitlines()[-1])
+    return {"messages": result["messages"], "seconds": result["seconds"],
+            "rate": result["messages"] / result["seconds"]}  # fmt: skip
+
+
+def start_gateway(
+    bench: Bench, name: str, center_port: int, webhook: bool = True
+) -> tuple[ManagedProcess, int]:
+    http_port = free_port()
+    config = {
+        "mqtt": {"port": bench.broker_port, "username": "gateway", "client_id": f"gw-{name}"},
+        "registry": {"path": str(bench.root / "terminals.csv")},
+        "store": {"path": str(bench.root / f"{name}.db"), "synchronous": "FULL"},
+        "webhook": {"enabled": webhook, "url": f"http://127.0.0.1:{center_port}/webhook"},
+        "http": {"port": http_port},
+        "api": {"tokens": [{"name": "cc", "token_env": "BENCH_TOKEN"}]},
+    }
+    path = bench.root / f"{name}.toml"
+    path.write_text(tomli_w.dumps(config))
+    env = {"PATH": "/usr/bin:/bin", "GATEWAY__MQTT__PASSWORD": bench.gateway_password,
+           "GATEWAY__WEBHOOK__SECRET": SECRET, "BENCH_TOKEN": TOKEN,
+           "GATEWAY_CONSOLE_ADMIN_PASSWORD": "bench-admin-password"}  # fmt: skip
+    proc = bench.start(name, [PY, "-m", "gateway", "run", "-c", str(path), "--log-level",
+                              "WARNING"], env)  # fmt: skip
+    proc.wait_port("127.0.0.1", http_port, timeout=60)
+    wait_healthy(http_port)
+    return proc, http_port
+
+
+def wait_healthy(http_port: int, timeout: float = 60) -> None:
+    """Until /healthz says the broker link is up (subscriptions are in place)."""
+    deadline = time.monotonic() + timeout
+    with httpx.Client(base_url=f"http://127.0.0.1:{http_port}") as http:
+        while time.monotonic() < deadline:
+            try:
+                if http.get("/healthz").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+    raise TimeoutError("gateway did not become healthy")
+
+
+def start_center(bench: Bench, name: str, gateway_port: int, accept: bool) -> int:
+    port = free_port()
+    argv = [PY, "-m", "device_sim", "command-center", "--port", str(port),
+            "--gateway-api", f"http://127.0.0.1:{gateway_port}"]  # fmt: skip
+    if accept:
+        argv += ["--accept-after", "1"]
+    env = {"PATH": "/usr/bin:/bin", "CC_WEBHOOK_SECRET": SECRET, "CC_GATEWAY_TOKEN": TOKEN}
+    bench.start(name, argv, env).wait_port("127.0.0.1", port)
+    return port
+
+
+def processed(http: httpx.Client) -> float:
+    total = 0.0
+    for line in http.get("/metrics").text.splitlines():
+        if line.startswith(("gateway_messages_total{", "gateway_rejected_messages_total{")):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def gateway_throughput(bench: Bench, messages: int, webhook: bool) -> dict[str, float]:
+    """(b) messages stored (and alerts acked) per second, measured from /metrics.
+
+    With ``webhook`` every event is also forwarded, one signed request each, to a
+    command-center simulator running on the same two cores.
+    """
+    name = "b-forwarding" if webhook else "b-intake"
+    center_port = free_port()
+    gateway, http_port = start_gateway(bench, f"gateway-{name}", center_port, webhook)
+    if webhook:
+        env = {"PATH": "/usr/bin:/bin", "CC_WEBHOOK_SECRET": SECRET, "CC_GATEWAY_TOKEN": TOKEN}
+        bench.start(f"center-{name}", [PY, "-m", "device_sim", "command-center", "--port",
+                    str(center_port)], env).wait_port("127.0.0.1", center_port)  # fmt: skip
+    with httpx.Client(base_url=f"http://127.0.0.1:{http_port}") as http:
+        loaders = bench.loadgen(messages, "b" if webhook else "c")
+        first, last = None, (time.perf_counter(), 0.0)
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            count = processed(http)
+            now = time.perf_counter()
+            if first is None and count > 0:
+                first = (now, count)
+            if count > last[1]:
+                last = (now, count)
+            if count >= messages or (first and now - last[0] > 10):
+                break
+            time.sleep(0.05)
+        now, count = last
+        _wait(loaders, 60)
+    assert first is not None
+    seconds = now - first[0]
+    done = count - first[1]
+    gateway.stop()
+    return {"messages": count, "seconds": seconds, "rate": done / seconds}
+
+
+def latency(bench: Bench, name: str, extra: list[str], terminals: int) -> dict[str, Any]:
+    """(c) one terminal-simulator run against a fresh gateway and command center."""
+    center_port = free_port()
+    gateway, _http_port = start_gateway(bench, f"gateway-{name}", center_port)
+    env = {"PATH": "/usr/bin:/bin", "CC_WEBHOOK_SECRET": SECRET, "CC_GATEWAY_TOKEN": TOKEN}
+    bench.start(f"center-{name}", [PY, "-m", "device_sim", "command-center", "--port",
+                str(center_port)], env).wait_port("127.0.0.1", center_port)  # fmt: skip
+    summary = bench.root / f"terminals-{name}.json"
+    sim = bench.start(f"terminals-{name}", [
+        PY, "-m", "device_sim", "terminals", "--credentials", str(bench.root / "credentials.csv"),
+        "--broker-port", str(bench.broker_port), "--count", str(terminals), "--no-progress",
+        "--settle-stage", "delivered", "--grace", "60", "--summary-json", str(summary),
+        "--processes", "2" if terminals > 1000 else "1", *extra])  # fmt: skip
+    assert sim.proc is not None
+    sim.proc.wait(timeout=900)
+    with httpx.Client(base_url=f"http://127.0.0.1:{center_port}") as http:
+        records = http.get("/records").json()
+    gateway.stop()
+    doc = json.loads(summary.read_text())
+    return {"terminals": doc, "center": records}
+
+
+def _p(stats: dict[str, Any], key: str) -> float:
+    value = stats.get(key) or 0.0
+    return float(value) * 1000
+
+
+def _latencies(run: dict[str, Any]) -> dict[str, float]:
+    lat = run["terminals"]["latency"]
+    center = run["center"].get("latency_s", {}).get("alert_receive", {})
+    return {
+        "alerts": float(run["terminals"]["alerts_sent"]),
+        "lost": float(run["terminals"]["lost"]),
+        "received_p50_ms": _p(lat["press_to_received"], "p50"),
+        "received_p99_ms": _p(lat["press_to_received"], "p99"),
+        "delivered_p99_ms": _p(lat["press_to_delivered"], "p99"),
+        "center_p50_ms": _p(center, "p50"),
+        "center_p99_ms": _p(center, "p99"),
+    }
+
+
+def run(results_dir: Path, quick: bool) -> dict[str, Any]:
+    console = Console()
+    messages = 20_000 if quick else 100_000
+    storm = 1000 if quick else 5000
+    nominal = ["--duration", "10" if quick else "30", "--alert-rate", "20",
+               "--status-interval", "60", "--health-interval", "60"]  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-alarm-") as tmp, ExitStack() as stack:
+        bench = Bench(Path(tmp), stack, max(storm, 500) + 200)
+        console.print(f"(a) bare aiomqtt consumer, {messages} QoS 1 messages …")
+        base = baseline(bench, messages)
+        console.print("(b) gateway intake, same load, alerts durable, webhooks on …")
+        gateway = gateway_throughput(bench, messages, webhook=True)
+        console.print("(b') the same with forwarding off (intake alone) …")
+        intake_only = gateway_throughput(bench, messages, webhook=False)
+        console.print("(c) latency at nominal load (20 alarms/s over 500 terminals) …")
+        nominal_run = _latencies(latency(bench, "nominal", nominal, 500))
+        console.print(f"(c) alarm storm: {storm} alarms from distinct terminals in 10 s …")
+        storm_args = ["--duration", "12", "--storm", str(storm), "--storm-window", "10",
+                      "--status-interval", "300"]  # fmt: skip
+        storm_run = _latencies(latency(bench, "storm", storm_args, storm))
+    result = {
+        "quick": quick,
+        "baseline_consumer": base,
+        "gateway_intake": gateway,
+        "ratio_gateway_to_baseline": gateway["rate"] / base["rate"],
+        "gateway_intake_without_forwarding": intake_only,
+        "ratio_intake_only_to_baseline": intake_only["rate"] / base["rate"],
+        "nominal": nominal_run,
+        "storm": storm_run,
+        "targets": {
+            "ratio": 0.5,
+            "nominal_received_p99_ms": 50,
+            "storm_received_p99_ms": 1000,
+            "nominal_center_p99_ms": 250,
+        },
+    }
+    _report(console, result)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    (results_dir / "alarm_path.json").write_text(json.dumps(result, indent=2))
+    return result
+
+
+def _report(console: Console, r: dict[str, Any]) -> None:
+    table = Table(title="Alarm path (one run, same broker, this machine)")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_column("target", justify="right")
+    table.add_row("(a) bare consumer, msg/s", f"{r['baseline_consumer']['rate']:.0f}", "")
+    table.add_row("(b) gateway intake, msg/s", f"{r['gateway_intake']['rate']:.0f}", "")
+    table.add_row("(b)/(a)", f"{r['ratio_gateway_to_baseline']:.2f}", "≥ 0.5")
+    table.add_row(
+        "(b') intake, forwarding off, msg/s",
+        f"{r['gateway_intake_without_forwarding']['rate']:.0f}",
+        "",
+    )
+    table.add_row("(b')/(a)", f"{r['ratio_intake_only_to_baseline']:.2f}", "")
+    for name, target_rx, target_cc in (("nominal", "≤ 50", "≤ 250"), ("storm", "≤ 1000", "")):
+        run_ = r[name]
+        table.add_row(
+            f"{name}: alarms / lost", f"{run_['alerts']:.0f} / {run_['lost']:.0f}", "0 lost"
+        )
+        table.add_row(f"{name}: press→received p99 ms", f"{run_['received_p99_ms']:.0f}", target_rx)
+        table.add_row(f"{name}: press→center p99 ms", f"{run_['center_p99_ms']:.0f}", target_cc)
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller loads, for a smoke run")
+    parser.add_argument("--results-dir", type=Path, default=Path("bench/results"))
+    args = parser.parse_args()
+    run(args.results_dir, args.quick)
+
+
+if __name__ == "__main__":
+    main()
