@@ -12,6 +12,7 @@ from gateway import metrics
 from gateway.config import UpstreamConfig
 from gateway.core.backoff import Backoff
 from gateway.errors import DeliveryError
+from gateway.intake.link import NO_DELAY
 from gateway.store.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class UpstreamSink:
                     cfg.host, cfg.port, username=cfg.username,
                     password=cfg.password.get_secret_value() or None,
                     identifier=cfg.client_id, max_inflight_messages=1000,
+                    socket_options=[NO_DELAY],
                 ) as client:  # fmt: skip
                     self._client, attempt = client, 0
                     metrics.MQTT_CONNECTED.labels("upstream").set(1)

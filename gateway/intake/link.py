@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -28,6 +29,7 @@ from gateway.intake.router import Raw
 log = logging.getLogger(__name__)
 
 RECONNECT = Backoff(base=0.5, cap=30.0)
+NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 Handler = Callable[[list[Raw]], Awaitable[None]]
 
@@ -87,6 +89,9 @@ class BrokerLink:
                 self._intake.alert_queue_max, self._intake.telemetry_queue_max, self._set_queue
             ),
             tls_context=self._tls,
+            # Acks are small writes on a busy socket: without this, Nagle's algorithm
+            # holds them for the peer's delayed ACK (~40 ms on Linux).
+            socket_options=[NO_DELAY],
             **kwargs,
         )
 
