@@ -7,6 +7,7 @@ A bad message never raises out of here: it is counted by reason, logged once per
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ class Router:
 
     def route(self, raws: Iterable[Raw], now: float) -> list[Uplink]:
         accepted: list[Uplink] = []
+        counts: Counter[str] = Counter()
         for raw in raws:
             try:
                 message = decode_uplink(raw.topic, raw.payload)
@@ -45,8 +47,10 @@ class Router:
             except ProtocolError as exc:
                 self._reject(raw, exc, now)
                 continue
-            metrics.MESSAGES.labels(type(message).__name__.lower()).inc()
+            counts[type(message).__name__.lower()] += 1
             accepted.append(message)
+        for channel, count in counts.items():
+            metrics.MESSAGES.labels(channel).inc(count)
         return accepted
 
     def _reject(self, raw: Raw, exc: ProtocolError, now: float) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import aiosqlite
 
@@ -101,7 +102,23 @@ async def _apply_cancels(
     return resolved
 
 
+def _row(s: Seen, prior: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """One terminal's upsert values, folding in an earlier sign of life from the batch."""
+    will_at = s.at if s.state is TerminalState.OFFLINE else None
+    row = (s.terminal_id, s.at, will_at, s.battery_pct, s.signal_dbm, s.firmware,
+           s.at if s.selftest else None)  # fmt: skip
+    if prior is None:
+        return row
+    # Later values win; a value the later message did not carry keeps the earlier one.
+    kept = (new if new is not None else old for new, old in zip(row[3:], prior[3:], strict=True))
+    return (*row[:3], *kept)
+
+
 async def _record_seen(conn: aiosqlite.Connection, seen: Sequence[Seen]) -> None:
+    # One row per terminal and batch: a busy batch holds many messages of few terminals.
+    rows: dict[str, tuple[Any, ...]] = {}
+    for s in seen:
+        rows[s.terminal_id] = _row(s, rows.get(s.terminal_id))
     await conn.executemany(
         "INSERT INTO terminal_state (terminal_id, last_seen, will_at, battery_pct, signal_dbm,"
         " firmware, last_selftest_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -114,12 +131,8 @@ async def _record_seen(conn: aiosqlite.Connection, seen: Sequence[Seen]) -> None
         " last_selftest_at = coalesce(excluded.last_selftest_at, last_selftest_at),"
         " selftest_missed = CASE WHEN excluded.last_selftest_at IS NULL"
         "   THEN selftest_missed ELSE 0 END",
-        [
-            (s.terminal_id, s.at, s.at if s.state is TerminalState.OFFLINE else None,
-             s.battery_pct, s.signal_dbm, s.firmware, s.at if s.selftest else None)
-            for s in seen
-        ],
-    )  # fmt: skip
+        list(rows.values()),
+    )
 
 
 def _answers(plan: IntakePlan, before: dict[tuple[str, str], aiosqlite.Row]) -> list[StageUpdate]:
