@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -12,13 +13,16 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.async_api import expect
 
 from device_sim.procs import ManagedProcess
+from tests.browser.harness import chromium, new_page, sign_in
 from tests.support.district import district
+from tests.support.gateway import ADMIN_PASSWORD
 from tests.support.site import Site
 from tests.support.wait import until
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 
 # Injected fault -> fault kinds the gateway may report for it.
 FAULTS: dict[str, set[str]] = {
@@ -120,3 +124,17 @@ async def test_each_fault_reaches_the_command_center(
         events = [e for e in d.center.events if e.type == "camera.fault"]
         assert all(e.region == ["示范区", "城关街道", "幸福社区1"] for e in events)
         assert len(events) == len({e.source for e in events})  # one incident each
+        await _wall_shows(f"http://127.0.0.1:{gateway.http_port}", set(faulty), ids)
+
+
+async def _wall_shows(url: str, faulty: set[str], ids: list[str]) -> None:
+    """The operators' camera wall shows the faulty cameras as faulty, the others not."""
+    async with chromium() as browser:
+        page = await new_page(browser)
+        await sign_in(page, url, "admin", ADMIN_PASSWORD)
+        await page.goto(f"{url}/console/cameras")
+        await expect(page.locator("li.cam")).to_have_count(len(ids))
+        for camera_id in ids:
+            card = page.locator(f"li.cam[data-camera='{camera_id}']")
+            state = "faulty" if camera_id in faulty else "ok"
+            await expect(card).to_have_class(re.compile(rf"state-{state}"))
