@@ -99,6 +99,7 @@ def write_broker_files(
     try:
         subprocess.run([tool, "-U", str(passwd)], check=True, capture_output=True, timeout=600)
     except subprocess.CalledProcessError as exc:
+        passwd.unlink()  # never leave plain-text passwords behind
         raise GatewayError(f"mosquitto_passwd failed: {exc.stderr.decode()[:200]}") from exc
     acl = out_dir / "acl"
     acl.write_text(ACL.format(gateway=gateway_user), encoding="utf-8")

@@ -80,9 +80,11 @@ class AlertStore:
                     " VALUES (?, ?, ?, ?, ?, ?)",
                     (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
                 )
+                # Who took it (accepted) or closed it (resolved); no name for "delivered".
+                by = None if adv.stage is Stage.DELIVERED else adv.actor
                 moved.append(
                     StageUpdate(adv.terminal_id, adv.alert_id, adv.stage,
-                                by=row["accepted_by"], eta_s=row["eta_s"], note=adv.note)
+                                by=by, eta_s=row["eta_s"], note=adv.note)
                 )  # fmt: skip
                 if adv.stage is not Stage.DELIVERED:
                     events.append(_stage_event(adv, (row[0], row[1], row[2]), now))

@@ -19,6 +19,21 @@ from gateway.store.db import Database
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _alive(owner: str) -> bool:
+    """Whether the process named in a lease owner ``host:pid`` still runs here."""
+    pid = owner.rsplit(":", 1)[-1]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        # Unreadable, or our own pid reused from an earlier life: we hold no leases yet.
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """One event due for one sink."""
@@ -39,12 +54,20 @@ class Outbox:
         self._owner = owner
 
     async def release_own_leases(self) -> None:
-        """On start: leases held by a previous life of this host's processes are void."""
+        """On start: leases held by dead processes of this host are void at once.
+
+        (A live sibling gateway on the same host keeps its leases; leases of other hosts
+        simply run out.)"""
         host = self._owner.split(":", 1)[0]
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "UPDATE outbox SET lease_until = 0, lease_owner = NULL WHERE lease_owner LIKE ?",
-                (f"{host}:%",),
+            async with conn.execute(
+                "SELECT DISTINCT lease_owner FROM outbox WHERE lease_owner LIKE ?", (f"{host}:%",)
+            ) as cursor:
+                owners = [row[0] async for row in cursor]
+            dead = [owner for owner in owners if not _alive(owner)]
+            await conn.executemany(
+                "UPDATE outbox SET lease_until = 0, lease_owner = NULL WHERE lease_owner = ?",
+                [(owner,) for owner in dead],
             )
 
     async def claim(self, sink: str, limit: int, now: float, lease_s: float) -> list[OutboxItem]:
@@ -107,7 +130,7 @@ class Outbox:
         """Put a dead-lettered row back in line."""
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
-                "UPDATE outbox SET dead = 0, next_attempt_at = ?, created_at = ?"
+                "UPDATE outbox SET dead = 0, attempts = 0, next_attempt_at = ?, created_at = ?"
                 " WHERE event_id = ? AND sink = ? AND dead = 1",
                 (now, now, event_id, sink),
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from gateway.core.events import Priority
@@ -70,6 +72,21 @@ async def test_release_own_leases_frees_this_hosts_rows_only(db: Database) -> No
 
     assert [i.event_id for i in await restarted.claim("webhook", 10, T0 + 1, LEASE)] == ["alert:1"]
     assert (await row(db, "alert:2"))["lease_owner"] == "host-b:7"
+
+
+async def test_release_own_leases_keeps_a_live_siblings_lease(db: Database) -> None:
+    """Two gateways on one host: a restart must not steal the running one's deliveries."""
+    await add_events(db, [event("alert:1"), event("alert:2")], T0)
+    sibling = os.getppid()  # a process that is certainly alive: whoever started pytest
+    await Outbox(db, owner=f"host-a:{sibling}").claim("webhook", 1, T0, LEASE)
+    await Outbox(db, owner="host-a:2147483646").claim("webhook", 1, T0, LEASE)  # long gone
+
+    restarted = Outbox(db, owner=f"host-a:{os.getpid()}")
+    await restarted.release_own_leases()
+
+    claimed = await restarted.claim("webhook", 10, T0 + 1, LEASE)
+    assert [i.event_id for i in claimed] == ["alert:2"]
+    assert (await row(db, "alert:1"))["lease_owner"] == f"host-a:{sibling}"
 
 
 async def test_mark_delivered_removes_only_that_sinks_rows(db: Database) -> None:
