@@ -13,12 +13,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from firmware_protocol.messages import HELP_KINDS, Stage
+from firmware_protocol.messages import GATEWAY_ALERT_PREFIX, HELP_KINDS, Stage
 
 #: ``kind`` of an alert the gateway raised from a dangerous health report.
 VITALS = "vitals"
 #: Prefix of the alert ids the gateway derives from health reports: ``v-{report_id}``.
-VITALS_PREFIX = "v-"
+VITALS_PREFIX = GATEWAY_ALERT_PREFIX
 
 
 class AckOutcome(enum.StrEnum):

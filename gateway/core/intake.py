@@ -11,14 +11,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from firmware_protocol.messages import Alert, AlertKind, Health, Status, TerminalState
+from firmware_protocol.messages import (
+    GATEWAY_ALERT_PREFIX,
+    Alert,
+    AlertKind,
+    Health,
+    Status,
+    TerminalState,
+)
 from gateway.config import RulesConfig
 from gateway.core.events import Event, Priority
 from gateway.core.vitals import evaluate
 from gateway.registry import Terminal
-
-#: Prefix of alert ids the gateway raises itself (from vitals); terminals never use it.
-VITALS_ALERT_PREFIX = "v-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +141,7 @@ def _plan_health(
     findings = evaluate(health.vitals, rules)
     if findings:
         row = AlertRow(
-            health.terminal_id, VITALS_ALERT_PREFIX + health.report_id, AlertKind.MEDICAL.value,
+            health.terminal_id, GATEWAY_ALERT_PREFIX + health.report_id, AlertKind.MEDICAL.value,
             "vitals", health.ts, now, terminal.region,
             {"report_id": health.report_id, "findings": [f.to_json() for f in findings]},
         )  # fmt: skip
