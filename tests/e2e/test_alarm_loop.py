@@ -142,3 +142,24 @@ def _toml(value: object) -> str:
     if isinstance(value, int | float):
         return repr(value)
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+async def test_a_telemetry_backlog_never_delays_an_emergency(
+    site: Site, broker: ManagedProcess
+) -> None:
+    """With a slow command center and hundreds of health reports waiting in the outbox,
+    an emergency pressed last is forwarded within the next round, not behind the backlog."""
+    async with district(site, terminals=10) as d:
+        d.center.set_mode("slow", delay_s=0.3)
+        for _ in range(30):
+            for t in d.fleet.terminal_ids:
+                d.fleet.send_health(t)
+        async with asyncio.timeout(20):
+            await d.center.wait_for(lambda ev: any(e.type == "health" for e in ev))
+        t = d.fleet.terminal_ids[0]
+        alert_id = d.fleet.press(t, AlertKind.EMERGENCY)
+        async with asyncio.timeout(30):
+            await d.fleet.wait_stage(t, alert_id, Stage.DELIVERED)
+        order = [e.type for e in d.center.events]
+        health_before = order[: order.index("alert")].count("health")
+        assert health_before < 100, f"{health_before} of 300 health events went first"
