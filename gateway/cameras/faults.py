@@ -85,6 +85,10 @@ MASKS: dict[FaultKind, frozenset[FaultKind]] = {
         {FaultKind.OCCLUDED, FaultKind.BLURRED, FaultKind.SCENE_CHANGED}
     ),
     FaultKind.OCCLUDED: frozenset({FaultKind.BLURRED, FaultKind.SCENE_CHANGED, FaultKind.FROZEN}),
+    # Blur and snow destroy the edges the scene comparison relies on: the view did not
+    # move, the picture got worse. (A camera both turned and blurred reports "blurred".)
+    FaultKind.BLURRED: frozenset({FaultKind.SCENE_CHANGED}),
+    FaultKind.NOISY: frozenset({FaultKind.SCENE_CHANGED}),
 }
 """A fault found together with its key hides the faults it maps to."""
 

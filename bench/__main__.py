@@ -1,0 +1,27 @@
+"""``make bench``: every benchmark, each against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from bench import alarm_path, cameras, console
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller loads (a smoke run)")
+    parser.add_argument("--results-dir", type=Path, default=Path("bench/results"))
+    parser.add_argument(
+        "--only", choices=("alarm_path", "cameras", "console"), action="append", default=None
+    )
+    args = parser.parse_args()
+    chosen = args.only or ["alarm_path", "cameras", "console"]
+    runners = {"alarm_path": alarm_path.run, "cameras": cameras.run, "console": console.run}
+    summary = {name: runners[name](args.results_dir, args.quick) for name in chosen}
+    (args.results_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()
