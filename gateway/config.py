@@ -209,7 +209,10 @@ def _describe(error: ValidationError) -> str:
 def parse_config(doc: Mapping[str, Any], environ: Mapping[str, str]) -> GatewayConfig:
     """Validate a config document with environment overrides applied."""
     try:
-        return GatewayConfig.model_validate(apply_env(dict(doc), environ))
+        # The context carries the environment to secrets resolved during validation.
+        return GatewayConfig.model_validate(
+            apply_env(dict(doc), environ), context={"environ": environ}
+        )
     except ValidationError as exc:
         # from None: the validation error's text carries raw input, secrets included.
         raise ConfigError(_describe(exc)) from None

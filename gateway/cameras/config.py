@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import zoneinfo
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from pydantic import (
     PrivateAttr,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -148,6 +150,14 @@ class MaintenanceWindow(StrictModel):
         return self
 
 
+def environ_of(context: Any) -> Mapping[str, str]:
+    """The environment to read secrets from: the validation context's, else the process's."""
+    if isinstance(context, dict) and "environ" in context:
+        environ: Mapping[str, str] = context["environ"]
+        return environ
+    return os.environ
+
+
 class CameraConfig(StrictModel):
     """One RTSP camera. Credentials never go in the URL."""
 
@@ -182,8 +192,8 @@ class CameraConfig(StrictModel):
 
     @field_validator("password_env")
     @classmethod
-    def _env_is_set(cls, name: str | None) -> str | None:
-        if name is not None and name not in os.environ:
+    def _env_is_set(cls, name: str | None, info: ValidationInfo) -> str | None:
+        if name is not None and name not in environ_of(info.context):
             raise ValueError(f"environment variable {name} is not set")
         return name
 
@@ -216,7 +226,7 @@ class CameraConfig(StrictModel):
 
     def model_post_init(self, context: Any, /) -> None:
         if self.password_env is not None:
-            self._password = SecretStr(os.environ[self.password_env])
+            self._password = SecretStr(environ_of(context)[self.password_env])
         elif self.password_file is not None:
             self._password = SecretStr(self.password_file.read_text().rstrip("\r\n"))
 

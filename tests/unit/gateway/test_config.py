@@ -42,11 +42,21 @@ def test_empty_document_gives_defaults_with_webhook_off() -> None:
 
 
 def test_example_config_is_valid_once_the_secret_comes_from_the_environment() -> None:
-    cfg = load_config(EXAMPLE, {"GATEWAY__WEBHOOK__SECRET": SECRET})
+    environ = {"GATEWAY__WEBHOOK__SECRET": SECRET, "CAM_001_PASSWORD": "camera-secret-1"}
+    cfg = load_config(EXAMPLE, environ)
 
     assert cfg.webhook.enabled is True
     assert cfg.webhook.secret.get_secret_value() == SECRET
     assert [t.token_env for t in cfg.api.tokens] == ["GATEWAY_CC_TOKEN"]
+    camera = cfg.cameras.facilities[0].cameras[0]
+    assert camera.password is not None
+    assert camera.password.get_secret_value() == "camera-secret-1"
+    assert "camera-secret-1" not in repr(cfg)
+
+
+def test_example_config_names_a_missing_camera_secret() -> None:
+    with pytest.raises(ConfigError, match=r"cameras\.facilities\.0\.cameras\.0\.password_env"):
+        load_config(EXAMPLE, {"GATEWAY__WEBHOOK__SECRET": SECRET})
 
 
 def test_example_config_without_the_secret_names_the_webhook_section() -> None:
