@@ -42,6 +42,12 @@ FAULTS: dict[str, set[str]] = {
     "low_fps": {"low_fps"},
 }
 HEALTHY = 2  # cameras left alone: they must raise nothing
+# Side effects a fault legitimately brings along (stall: nothing decodes, so no picture).
+EXPLAINED: dict[str, set[str]] = {
+    "stall": {"low_fps", "frozen"},
+    "low_fps": {"frozen"},
+    "offline": {"no_signal"},
+}
 
 
 @pytest.fixture
@@ -118,7 +124,12 @@ async def test_each_fault_reaches_the_command_center(
             await d.center.wait_for(lambda _: set(faulty) <= set(reported()))
         found = reported()
         for camera_id, fault in faulty.items():
+            # The injected fault is reported, and nothing it does not explain.
             assert FAULTS[fault] & found[camera_id], (fault, found[camera_id])
+            assert found[camera_id] <= FAULTS[fault] | EXPLAINED.get(fault, set()), (
+                fault,
+                found[camera_id],
+            )
         for camera_id in ids[len(FAULTS) :]:
             assert camera_id not in found  # healthy cameras page nobody
         events = [e for e in d.center.events if e.type == "camera.fault"]
