@@ -77,7 +77,7 @@ class WebhookConfig(StrictModel):
     url: str = Field("http://127.0.0.1:8900/webhook", pattern=r"^https?://")
     secret: SecretStr = Field(SecretStr(""), description="whsec_… (GATEWAY__WEBHOOK__SECRET).")
     timeout_s: float = Field(10.0, gt=0, le=300)
-    concurrency: int = Field(16, ge=1, le=512)
+    concurrency: int = Field(64, ge=1, le=512, description="Deliveries in flight.")
     retry_for_h: float = Field(72.0, ge=0.01, le=24 * 30, description="Then dead-letter.")
     backoff_base_s: float = Field(1.0, gt=0, le=3600)
     backoff_cap_s: float = Field(300.0, gt=0, le=86_400)

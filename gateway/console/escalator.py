@@ -24,6 +24,10 @@ from gateway.store.db import Database
 log = logging.getLogger(__name__)
 
 ACTOR = "escalator"
+#: Escalations written per transaction.
+CHUNK = 100
+#: Up to this many escalations in one sweep are logged one by one; more, as a count.
+LOG_EACH = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +84,26 @@ class Escalator:
         return due
 
     async def apply(self, due: Sequence[Escalation], now: float) -> list[Escalation]:
-        """Raise each alarm still behind (and unaccepted); return those this call raised."""
-        if not due:
-            return []
+        """Raise each alarm still behind (and unaccepted); return those this call raised.
+
+        In chunks, one short transaction each, so that escalating an alarm storm never
+        holds the write lock long enough to delay the intake of new alarms."""
+        done: list[Escalation] = []
+        for start in range(0, len(due), CHUNK):
+            done += await self._apply_chunk(due[start : start + CHUNK], now)
+        for item in done:
+            metrics.ESCALATIONS.labels(str(item.level)).inc()
+        if 0 < len(done) <= LOG_EACH:
+            for item in done:
+                log.info("alarm %s/%s escalated to %s", item.terminal_id, item.alert_id, item.name)
+        elif done:
+            log.info("%d alarms escalated", len(done))
+        return done
+
+    async def _apply_chunk(self, chunk: Sequence[Escalation], now: float) -> list[Escalation]:
         done = []
         async with self._db.transaction() as conn:
-            for item in due:
+            for item in chunk:
                 cursor = await conn.execute(
                     "UPDATE alerts SET escalation_level = ?, updated_at = ?"
                     " WHERE terminal_id = ? AND alert_id = ? AND escalation_level < ?"
@@ -100,7 +118,4 @@ class Escalator:
                     (item.terminal_id, item.alert_id, now, ACTOR, f"to {item.name}"),
                 )
                 done.append(item)
-        for item in done:
-            metrics.ESCALATIONS.labels(str(item.level)).inc()
-            log.info("alarm %s/%s escalated to %s", item.terminal_id, item.alert_id, item.name)
         return done
