@@ -64,7 +64,10 @@ class StoreConfig(StrictModel):
 class IntakeConfig(StrictModel):
     batch_max: int = Field(512, ge=1, le=10_000, description="Messages per transaction.")
     telemetry_queue_max: int = Field(
-        20_000, ge=10, le=1_000_000, description="Health/status held in memory; oldest shed."
+        200_000,
+        ge=10,
+        le=5_000_000,
+        description="Health/status held in memory (~0.6 kB each); oldest shed.",
     )
     alert_queue_max: int = Field(
         200_000, ge=100, le=10_000_000, description="Alerts held in memory before shedding."
