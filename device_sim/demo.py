@@ -66,7 +66,7 @@ def cameras_section(manifest: dict[str, Any], root: Path, towns: list[list[str]]
              "password_file": _secret_file(root / "camera-secrets" / row["id"], row["password"])}
         )  # fmt: skip
     return {
-        "enabled": True, "interval_seconds": 60, "concurrency": 12,
+        "enabled": True, "interval_seconds": 60, "concurrency": 24,
         "snapshot_dir": str(root / "cameras"), "facilities": list(facilities.values()),
     }  # fmt: skip
 
