@@ -33,7 +33,7 @@ from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
 from gateway.forward.forwarder import Forwarder
 from gateway.forward.upstream import UpstreamSink
-from gateway.forward.webhook import WebhookSink
+from gateway.forward.webhook import POOL_SIZE, SpreadClient, WebhookSink
 from gateway.http.auth import TokenAuth
 from gateway.http.server import bind, build_app, serve
 from gateway.intake.acks import AckPublisher, AckResender
@@ -98,12 +98,9 @@ class Gateway:
         self.http_port = sock.getsockname()[1]
         async with (
             open_database(cfg.store.path, cfg.store.synchronous) as db,
-            httpx.AsyncClient(
-                timeout=cfg.webhook.timeout_s,
-                limits=httpx.Limits(max_connections=cfg.webhook.concurrency),
-            ) as http,
             AsyncExitStack() as stack,
         ):
+            http = await self._webhook_client(stack)
             outbox = Outbox(db)
             await outbox.release_own_leases()
             alerts = AlertStore(db, self.sinks)
@@ -162,11 +159,21 @@ class Gateway:
                 if console is not None:
                     tg.create_task(console.escalator().run(), name="escalator")
 
+    async def _webhook_client(self, stack: AsyncExitStack) -> SpreadClient:
+        wh = self.cfg.webhook
+        pools = max(1, -(-wh.concurrency // POOL_SIZE))
+        limits = httpx.Limits(max_connections=min(POOL_SIZE, wh.concurrency))
+        clients = [
+            await stack.enter_async_context(httpx.AsyncClient(timeout=wh.timeout_s, limits=limits))
+            for _ in range(pools)
+        ]
+        return SpreadClient(clients)
+
     def _build_forwarders(
         self,
         outbox: Outbox,
         ops: Operations,
-        http: httpx.AsyncClient,
+        http: SpreadClient,
         upstream: UpstreamSink | None,
     ) -> None:
         wh = self.cfg.webhook

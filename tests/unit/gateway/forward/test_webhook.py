@@ -10,7 +10,7 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from gateway.errors import DeliveryError, PermanentDeliveryError
-from gateway.forward.webhook import WebhookSink
+from gateway.forward.webhook import SpreadClient, WebhookSink
 from gateway.store.outbox import OutboxItem
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -79,3 +79,23 @@ async def test_connection_failure_is_a_retryable_delivery_error() -> None:
         await sink.deliver(ITEM)
 
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+async def test_spread_client_uses_its_pools_in_turn() -> None:
+    seen: list[str] = []
+
+    def handler(name: str) -> httpx.MockTransport:
+        def answer(request: httpx.Request) -> httpx.Response:
+            seen.append(name)
+            return httpx.Response(204)
+
+        return httpx.MockTransport(answer)
+
+    clients = [httpx.AsyncClient(transport=handler(n)) for n in ("a", "b", "c")]
+    spread = SpreadClient(clients)
+    for _ in range(6):
+        reply = await spread.post("http://cc.test/webhook", content=b"{}", headers={})
+        assert reply.status_code == 204
+    for client in clients:
+        await client.aclose()
+    assert seen == ["a", "b", "c", "a", "b", "c"]
