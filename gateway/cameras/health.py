@@ -15,12 +15,18 @@ is still open when the window ends is announced then, and an announced incident 
 only outside a window, so every ``camera.fault`` is eventually matched by one
 ``camera.restored``. Event ids derive from the camera and the incident's start time, so
 retrying an emission is idempotent.
+
+:func:`state_to_dict` / :func:`state_from_dict` carry the part of a state that must outlive
+a gateway restart, so an open incident keeps its id and is closed exactly once.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, replace
+from typing import Any
+
+from pydantic import TypeAdapter
 
 from gateway.cameras.config import HealthPolicy
 from gateway.cameras.faults import Fault
@@ -81,6 +87,42 @@ class CameraState:
     incident: Incident | None = None
     faults: tuple[Fault, ...] = ()
     last_probe_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Saved:
+    """What :func:`step` needs to continue a camera after a restart. Identity and policy
+    come from the configuration, faults from the next probe."""
+
+    phase: Phase
+    since: float
+    window: tuple[bool, ...]
+    healthy_streak: int
+    incident: Incident | None
+
+
+_SAVED = TypeAdapter(_Saved)
+
+
+def state_to_dict(state: CameraState) -> dict[str, Any]:
+    """The restart-surviving part of ``state`` as JSON-ready data."""
+    saved = _Saved(state.phase, state.since, state.window, state.healthy_streak, state.incident)
+    return _SAVED.dump_python(saved, mode="json")  # type: ignore[no-any-return]
+
+
+def state_from_dict(fresh: CameraState, data: object) -> CameraState:
+    """``fresh`` continued from :func:`state_to_dict` data; ``ValueError`` if malformed."""
+    saved = _SAVED.validate_python(data)
+    if saved.phase in (Phase.FAULTY, Phase.RESTORED) and saved.incident is None:
+        raise ValueError(f"phase {saved.phase} without an open incident")
+    return replace(
+        fresh,
+        phase=saved.phase,
+        since=saved.since,
+        window=saved.window,
+        healthy_streak=saved.healthy_streak,
+        incident=saved.incident,
+    )
 
 
 def step(state: CameraState, probe: ProbeResult, now: float) -> tuple[CameraState, list[Event]]:

@@ -5,13 +5,15 @@
     dispatch ──(bounded queue)──> probe tasks ×concurrency ──> Prober (worker processes)
                                         │
         assess (faults) -> step (health) -> EventSink.emit -> state, history, baseline,
-                                                              snapshot, metrics
+                                                              snapshot, metrics, saved state
 
 One ``TaskGroup`` in :meth:`CameraMonitor.run` owns the dispatcher and the probe tasks.
 Each sweep spreads its probe starts over ``jitter * interval`` seconds. Every probe is
 bounded by ``probe_timeout_seconds``, so a hung camera holds one probe task at most that
 long and never the others. A camera whose previous probe is still running is skipped for
 that sweep (counted). An unreachable camera, once faulty, is re-probed with backoff.
+Health states are saved after their events were emitted, so after a restart an incident
+continues under its own id (a crash in between only re-emits the same idempotent event).
 """
 
 from __future__ import annotations
@@ -29,7 +31,15 @@ from gateway.cameras.analysis import Measures
 from gateway.cameras.baseline import Baseline, BaselineStore, accumulate
 from gateway.cameras.config import CameraConfig, CamerasConfig, FacilityConfig, Thresholds
 from gateway.cameras.faults import Fault, assess
-from gateway.cameras.health import CameraIdentity, CameraState, Phase, ProbeResult, step
+from gateway.cameras.health import (
+    CameraIdentity,
+    CameraState,
+    Phase,
+    ProbeResult,
+    state_to_dict,
+    step,
+)
+from gateway.cameras.incidents import IncidentStore
 from gateway.cameras.maintenance import in_maintenance
 from gateway.cameras.probe import ProbeError, ProbeOutcome, Prober, ProbeReport, ProbeRequest
 from gateway.cameras.snapshots import SnapshotStore
@@ -100,6 +110,7 @@ class CameraMonitor:
         *,
         snapshots: SnapshotStore | None = None,
         baselines: BaselineStore | None = None,
+        incidents: IncidentStore | None = None,
         clock: Callable[[], float] = time.time,
         rng: random.Random | None = None,
     ) -> None:
@@ -108,6 +119,7 @@ class CameraMonitor:
         self._sink = sink
         self._snapshots = snapshots or SnapshotStore(config.snapshot_dir, config.snapshot_max_bytes)
         self._baselines = baselines or BaselineStore(config.snapshot_dir / "baselines")
+        self._incidents = incidents or IncidentStore(config.snapshot_dir / "incidents")
         self._clock = clock
         self._rng = rng or random.Random()
         self._tz = config.tzinfo()
@@ -135,12 +147,15 @@ class CameraMonitor:
                 tg.create_task(self._consume(queue), name=f"cameras-probe-{number}")
 
     async def load(self) -> None:
-        """Take up the baselines and snapshots an earlier run left on disk."""
+        """Take up the baselines, snapshots and health states an earlier run left on disk."""
         await asyncio.to_thread(self._snapshots.total_bytes)  # indexes the directory
         stored = await asyncio.to_thread(self._baselines.load_all)
         for camera_id, baseline in stored.items():
             if camera_id in self._cameras:
                 self._cameras[camera_id].baseline = baseline
+        for camera in self._cameras.values():
+            camera.state = await asyncio.to_thread(self._incidents.load, camera.state)
+            metrics.set_state(camera.config.id, camera.facility.id, camera.state.phase)
 
     async def probe_now(self, camera_id: str) -> CameraView | None:
         """Probe one camera at once, outside the sweeps (skipped if one is running)."""
@@ -243,6 +258,7 @@ class CameraMonitor:
         state, events = step(camera.state, ProbeResult(faults, maintenance), now)
         if events:
             await self._sink.emit(events)  # committed before the state moves on
+        changed = state_to_dict(state) != state_to_dict(camera.state)
         camera.state, camera.report, camera.maintenance = state, _slim(report), maintenance
         fps = report.measures.fps if report.measures else None
         camera.history.append(
@@ -252,6 +268,8 @@ class CameraMonitor:
         if not faults and report.measures is not None:
             await self._keep_good(camera, report, report.measures, now)
         _count(camera, report, faults, duration)
+        if changed:
+            await asyncio.to_thread(self._incidents.save, state)
 
     async def _keep_good(
         self, camera: _Camera, report: ProbeReport, measures: Measures, now: float

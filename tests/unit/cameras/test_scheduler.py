@@ -113,6 +113,51 @@ async def test_outage_emits_one_fault_event_then_restored(tmp_path: Path) -> Non
     assert [e.type for e in sink.events] == ["camera.fault", "camera.restored"]
 
 
+async def test_restart_continues_the_open_incident(tmp_path: Path) -> None:
+    config = make_config(tmp_path, "c1")
+    prober, first_sink, clock = FakeProber({url("c1"): BLACK}), RecordingSink(), Clock()
+    first = monitor_for(config, prober, first_sink, clock)
+    for _ in range(3):
+        clock.now += 60
+        await first.probe_now("c1")
+    [fault] = first_sink.events
+    assert fault.type == "camera.fault"
+
+    sink = RecordingSink()  # a new process: nothing remembered in memory
+    again = monitor_for(config, prober, sink, clock)
+    await again.load()
+    view = again.camera("c1")
+    assert view is not None
+    assert view.phase is Phase.FAULTY
+    for _ in range(3):
+        clock.now += 60
+        await again.probe_now("c1")
+    assert sink.events == []
+    prober.scripts[url("c1")] = GOOD
+    for _ in range(3):
+        clock.now += 60
+        await again.probe_now("c1")
+    [restored] = sink.events
+    assert restored.type == "camera.restored"
+    assert restored.event_id == fault.event_id.replace(":fault", ":restored")
+    assert restored.data["started_at"] == fault.data["started_at"]
+
+
+async def test_corrupt_saved_state_starts_fresh(tmp_path: Path) -> None:
+    (tmp_path / "incidents").mkdir()
+    (tmp_path / "incidents" / "c1.json").write_text("{half a file")
+    sink, clock = RecordingSink(), Clock()
+    monitor = monitor_for(make_config(tmp_path, "c1"), FakeProber({url("c1"): BLACK}), sink, clock)
+    await monitor.load()
+    view = monitor.camera("c1")
+    assert view is not None
+    assert view.phase is Phase.UNKNOWN
+    for _ in range(2):
+        clock.now += 60
+        await monitor.probe_now("c1")
+    assert [e.type for e in sink.events] == ["camera.fault"]
+
+
 async def test_failed_emit_keeps_state_and_retries_same_event(tmp_path: Path) -> None:
     prober, sink, clock = FakeProber({url("c1"): BLACK}), RecordingSink(), Clock()
     monitor = monitor_for(make_config(tmp_path, "c1"), prober, sink, clock)
