@@ -24,8 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from device_sim.procs import ManagedProcess, free_port, mosquitto
-from gateway.broker import write_broker_files
-from gateway.provision import demo_district, new_password, write_credentials, write_registry
+from gateway.provision import demo_district, provision_site
 
 PY = sys.executable
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -37,16 +36,12 @@ class Bench:
     def __init__(self, root: Path, stack: ExitStack, terminals: int) -> None:
         self.root, self.stack = root, stack
         self.broker_port = free_port()
-        district = demo_district(terminals)
-        self.creds = [(t.terminal_id, new_password()) for t in district]
-        self.gateway_password = new_password()
-        write_registry(root / "terminals.csv", district)
-        write_credentials(root / "credentials.csv", self.creds)
-        files = write_broker_files(
-            root / "broker", [*self.creds, ("gateway", self.gateway_password)], "gateway",
-            port=self.broker_port, persistence=False,
-        )  # fmt: skip
-        broker = mosquitto(files.conf, root / "mosquitto.log")
+        site = provision_site(
+            root, demo_district(terminals), broker_port=self.broker_port, persistence=False
+        )
+        self.creds = list(site.passwords.items())
+        self.gateway_password = site.gateway_password
+        broker = mosquitto(site.broker.conf, root / "mosquitto.log")
         stack.enter_context(broker).wait_port("127.0.0.1", self.broker_port)
 
     def start(

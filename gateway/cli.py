@@ -15,13 +15,7 @@ from gateway.app import Gateway
 from gateway.broker import write_broker_files
 from gateway.config import GatewayConfig, load_config
 from gateway.errors import GatewayError
-from gateway.provision import (
-    demo_district,
-    new_password,
-    read_credentials,
-    write_credentials,
-    write_registry,
-)
+from gateway.provision import demo_district, provision_site, read_credentials
 from gateway.registry import Registry, load_registry
 
 app = typer.Typer(
@@ -111,22 +105,15 @@ def provision(
 ) -> None:
     """Create a demo district: registry, credentials sheet, broker files, gateway.env."""
     district = demo_district(terminals, towns, villages_per_town)
-    creds = [(t.terminal_id, new_password()) for t in district]
-    gateway_password = new_password()
-    write_registry(out / "terminals.csv", district)
-    write_credentials(out / "credentials.csv", creds)
-    env = out / "gateway.env"
-    fd = os.open(env, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(f"GATEWAY__MQTT__USERNAME={gateway_user}\n")
-        handle.write(f"GATEWAY__MQTT__PASSWORD={gateway_password}\n")
     try:
-        files = write_broker_files(
-            out / "broker", [*creds, (gateway_user, gateway_password)], gateway_user,
-            port=broker_port,
-        )  # fmt: skip
+        site = provision_site(out, district, broker_port=broker_port, gateway_user=gateway_user)
     except GatewayError as exc:
         raise _fail(exc) from exc
+    fd = os.open(out / "gateway.env", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"GATEWAY__MQTT__USERNAME={gateway_user}\n")
+        handle.write(f"GATEWAY__MQTT__PASSWORD={site.gateway_password}\n")
+    files = site.broker
     typer.echo(f"{terminals} terminals registered in {out}; broker config {files.conf}")
 
 

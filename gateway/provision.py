@@ -11,9 +11,11 @@ import csv
 import os
 import random
 import secrets
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from gateway.broker import BrokerFiles, write_broker_files
 from gateway.errors import RegistryError
 from gateway.registry import COLUMNS, Terminal
 
@@ -80,3 +82,39 @@ def read_credentials(path: Path) -> Iterator[tuple[str, str]]:
                 yield row["terminal_id"], row["password"]
     except (OSError, KeyError) as exc:
         raise RegistryError(f"{path}: not a credentials sheet: {exc}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """What :func:`provision_site` wrote: passwords by terminal id, the gateway's login."""
+
+    passwords: dict[str, str]
+    gateway_user: str
+    gateway_password: str
+    broker: BrokerFiles
+
+
+def provision_site(
+    out: Path,
+    terminals: Sequence[Terminal],
+    *,
+    broker_port: int,
+    gateway_user: str = "gateway",
+    persistence: bool = True,
+    broker_only: Sequence[str] = (),
+) -> Site:
+    """Register ``terminals``: registry, credentials sheet and the broker's files in ``out``.
+
+    ``broker_only`` names accounts the broker knows but the registry does not (a terminal
+    installed but not yet registered with the gateway).
+    """
+    passwords = {t.terminal_id: new_password() for t in terminals}
+    extra = {name: new_password() for name in broker_only}
+    gateway_password = new_password()
+    write_registry(out / "terminals.csv", terminals)
+    write_credentials(out / "credentials.csv", passwords.items())
+    accounts = [*passwords.items(), *extra.items(), (gateway_user, gateway_password)]
+    files = write_broker_files(
+        out / "broker", accounts, gateway_user, port=broker_port, persistence=persistence
+    )
+    return Site({**passwords, **extra}, gateway_user, gateway_password, files)

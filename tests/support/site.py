@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device_sim.procs import free_port
-from gateway.broker import write_broker_files
 from gateway.config import GatewayConfig, parse_config
-from gateway.provision import demo_district, new_password, write_credentials, write_registry
+from gateway.provision import demo_district, provision_site
 from gateway.registry import Terminal
 
 #: Has a broker account but is not in the gateway's registry.
@@ -50,15 +49,9 @@ class Site:
 
 def make_site(root: Path, count: int = 20) -> Site:
     terminals = demo_district(count, towns=2, villages_per_town=2)
-    passwords = {t.terminal_id: new_password() for t in terminals}
-    passwords[UNREGISTERED] = new_password()
-    gateway_password = new_password()
-    write_registry(root / "terminals.csv", terminals)
-    write_credentials(root / "credentials.csv", [(k, v) for k, v in passwords.items()
-                                                 if k != UNREGISTERED])  # fmt: skip
     port = free_port()
-    files = write_broker_files(
-        root / "broker", [*passwords.items(), (GATEWAY_USER, gateway_password)], GATEWAY_USER,
-        port=port, persistence=False,
+    site = provision_site(
+        root, terminals, broker_port=port, gateway_user=GATEWAY_USER, persistence=False,
+        broker_only=[UNREGISTERED],
     )  # fmt: skip
-    return Site(root, terminals, passwords, gateway_password, port, files.conf)
+    return Site(root, terminals, site.passwords, site.gateway_password, port, site.broker.conf)
