@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 
 import pytest
+import tomli_w
 
 from device_sim.procs import ManagedProcess
 from firmware_protocol.messages import AlertKind, Stage
+from gateway.config import GatewayConfig
 from tests.support.district import GATEWAY_ENV, district
 from tests.support.site import Site
 
@@ -116,32 +119,15 @@ async def test_kill_9_during_a_burst_loses_no_alert(site: Site, broker: ManagedP
         assert d.fleet.report().lost == 0
 
 
-def _write_toml(cfg: object, path: object) -> None:
-    from gateway.config import GatewayConfig
-
-    assert isinstance(cfg, GatewayConfig)
-    lines = []
-    for section in ("mqtt", "registry", "store", "webhook", "http"):
-        lines.append(f"[{section}]")
-        for key, value in getattr(cfg, section).model_dump(mode="json").items():
-            if value is None:
-                continue
-            if section in ("mqtt", "webhook") and key in ("password", "secret"):
-                value = getattr(cfg, section).__getattribute__(key).get_secret_value()
-            lines.append(f"{key} = {_toml(value)}")
-    lines.append("[api]\ntokens = [{name = 'command-center', token_env = 'CC_TOKEN'}]")
-    from pathlib import Path
-
-    assert isinstance(path, Path)
-    path.write_text("\n".join(lines) + "\n")
-
-
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _write_toml(cfg: GatewayConfig, path: Path) -> None:
+    """The in-memory config as the file an operator would write (secrets included)."""
+    doc = {
+        section: getattr(cfg, section).model_dump(mode="json", exclude_none=True)
+        for section in ("mqtt", "registry", "store", "webhook", "http", "api")
+    }
+    doc["mqtt"]["password"] = cfg.mqtt.password.get_secret_value()
+    doc["webhook"]["secret"] = cfg.webhook.secret.get_secret_value()
+    path.write_text(tomli_w.dumps(doc))
 
 
 async def test_a_telemetry_backlog_never_delays_an_emergency(
