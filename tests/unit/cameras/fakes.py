@@ -17,7 +17,14 @@ Script = Callable[[ProbeRequest], ProbeReport]
 GOOD = ProbeReport(outcome=ProbeOutcome.REACHABLE, measures=HEALTHY, snapshot=b"\xff\xd8jpeg")
 BLACK = ProbeReport(
     outcome=ProbeOutcome.REACHABLE,
-    measures=replace(HEALTHY, mean_luma=2.0, bright_fraction=0.0),
+    measures=replace(
+        HEALTHY,
+        mean_luma=2.0,
+        bright_fraction=0.0,
+        range=4.0,
+        colourfulness=None,
+        chromaticity=None,
+    ),
     snapshot=b"\xff\xd8dark",
 )
 REFUSED = ProbeReport.failed(ProbeOutcome.REFUSED, "connection refused")
