@@ -133,6 +133,7 @@ class SetCamera:
     place: Place = field(repr=False)
     slow_shutter: bool  # halves its frame rate at night
     cast_channel: int  # which channel a white-balance fault pushes (0 B, 1 G, 2 R)
+    has_ir: bool = True  # an infrared illuminator; without one, nights are lamp-lit colour
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,11 +163,9 @@ def cameras(seeds: Sequence[int] = (1, 2), width: int = 320, height: int = 180) 
     for seed in seeds:
         for index, layout in enumerate(Layout):
             place = build_place(layout, seed, width, height)
-            found.append(
-                SetCamera(
-                    f"{layout.value}-{seed}", place, (seed + index) % 2 == 0, (seed + index) % 3
-                )
-            )
+            key = seed + index
+            name = f"{layout.value}-{seed}"
+            found.append(SetCamera(name, place, key % 2 == 0, key % 3, has_ir=key % 3 != 1))
     return found
 
 
@@ -196,6 +195,17 @@ def take(
     rng = np.random.default_rng([seed, 12345])
     night = shot.condition is not Condition.DAY
     fps = NIGHT_FPS if night and camera.slow_shutter else STREAM_FPS
+    headlight = _headlight(rng) if night and rng.random() < 0.3 else None
+    lighting = shot.lighting(camera.place, headlight)
+    return capture(camera, lighting, at, fps, rng, fault, strength, shot.name, shot.condition)
+
+
+def capture(
+    camera: SetCamera, lighting: Lighting, at: float, fps: float, rng: np.random.Generator,
+    fault: Injected = Injected.NONE, strength: int = 0, shot: str = "",
+    condition: Condition = Condition.DAY,
+) -> LabelledProbe:  # fmt: skip
+    """What a probe of ``camera`` under ``lighting`` decodes, starting at ``at``."""
     if fault is Injected.LOW_FPS:
         fps = STRENGTHS[fault][strength]
     interval = max(SPAN_SECONDS / FRAMES, 1.0 / fps)
@@ -203,12 +213,8 @@ def take(
     stamps = tuple(at + k / fps for k in range(decoded))
     times = [at + k * interval for k in range(FRAMES)]
     walker = _walker(camera.place, rng)
-    headlight = _headlight(rng) if night and rng.random() < 0.3 else None
-    lighting = shot.lighting(camera.place, headlight)
     frames = _frames(camera, lighting, fault, strength, times, walker, rng)
-    return LabelledProbe(
-        camera.name, shot.name, shot.condition, fault, strength, at, tuple(frames), stamps
-    )
+    return LabelledProbe(camera.name, shot, condition, fault, strength, at, tuple(frames), stamps)
 
 
 # -- the camera, stage by stage, with the fault where it happens ----------------------

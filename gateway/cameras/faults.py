@@ -42,6 +42,11 @@ class FaultKind(enum.StrEnum):
     COLOUR_CAST = "colour_cast"
     SCENE_CHANGED = "scene_changed"
     LOW_FPS = "low_fps"
+    TOO_DARK = "too_dark"
+
+
+NOTICES = frozenset({FaultKind.TOO_DARK})
+"""Kinds shown with a camera that are no fault and page nobody (see :func:`black`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +81,7 @@ _PICTURE = frozenset(FaultKind) - {
 }
 MASKS: dict[FaultKind, frozenset[FaultKind]] = {
     FaultKind.BLACK: _PICTURE - {FaultKind.BLACK},
+    FaultKind.TOO_DARK: _PICTURE - {FaultKind.TOO_DARK},
     # Burnt out: the gain that clipped it also lifted the noise, and what little is
     # left has neither contrast, focus nor colour to judge.
     FaultKind.OVEREXPOSED: frozenset(
@@ -121,11 +127,12 @@ _OUTCOME_FAULTS = {
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """What one probe shows: its faults (none: healthy) and the picture's mode
-    (``None`` when nothing was decoded)."""
+    """What one probe shows: its faults (none: healthy), the picture's mode (``None``
+    when nothing was decoded) and notices (no fault: see :data:`NOTICES`)."""
 
     faults: tuple[Fault, ...]
     mode: Mode | None = None
+    notices: tuple[Fault, ...] = ()
 
 
 Detector = Callable[[Measures, Mode, Baseline | None, Thresholds], "Fault | None"]
@@ -144,15 +151,23 @@ def assess(
     if report.stalled:
         frames = float(report.measures.frames)
         return Verdict((Fault(FaultKind.NO_SIGNAL, "frames", frames, None, report.detail),), mode)
-    found = picture_faults(report.measures, mode, baselines.of(mode), t, expected_fps)
-    return Verdict(found, mode)
+    sees_in_dark = Mode.IR in baselines.learned
+    found = picture_faults(report.measures, mode, baselines.of(mode), t, expected_fps, sees_in_dark)
+    faults = tuple(fault for fault in found if fault.kind not in NOTICES)
+    notices = tuple(fault for fault in found if fault.kind in NOTICES)
+    return Verdict(faults, mode, notices)
 
 
 def picture_faults(
-    m: Measures, mode: Mode, b: Baseline | None, t: Thresholds, expected_fps: float | None
-) -> tuple[Fault, ...]:
-    """The faults of a decoded sample in ``mode`` against ``b``, masking applied."""
+    m: Measures, mode: Mode, b: Baseline | None, t: Thresholds, expected_fps: float | None,
+    sees_in_dark: bool = True,
+) -> tuple[Fault, ...]:  # fmt: skip
+    """The faults (and notices) of a decoded sample in ``mode`` against ``b``, masking
+    applied; ``sees_in_dark``: the camera has shown infrared pictures before."""
     found = [fault for detect in _DETECTORS if (fault := detect(m, mode, b, t)) is not None]
+    dark = black(m, t, sees_in_dark)
+    if dark is not None:
+        found.append(dark)
     low = low_fps(m, t, expected_fps)
     if low is not None:
         found.append(low)
@@ -166,16 +181,16 @@ def picture_faults(
 
 def _covered(m: Measures, found: list[Fault], t: Thresholds) -> bool:
     """Occluded rather than washed out: nothing is visible at all, or the structure is
-    gone from part of the picture while the rest keeps it (a veil of fog or dirt
-    flattens all of it alike)."""
+    gone from part of the picture while a good part keeps it (a veil of fog or dirt
+    flattens all of it alike, but for the clock, which is stamped on after the lens)."""
     if m.flat_fraction >= t.occluded_fallback_flat_fraction:
         return True
     lost = [f for f in found if f.kind is FaultKind.OCCLUDED and f.measure == "lost_detail"]
-    return any(f.value is not None and f.value < PARTIAL_COVER for f in lost)
+    return any(f.value is not None and f.value <= PARTIAL_COVER for f in lost)
 
 
-PARTIAL_COVER = 0.9
-"""Under this share of the usual structure lost, a featureless part is a cover."""
+PARTIAL_COVER = 0.75
+"""Up to this share of the usual structure lost, a featureless part is a cover."""
 
 
 def frozen(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> Fault | None:
@@ -191,19 +206,28 @@ def frozen(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> Fault 
     return Fault(FaultKind.FROZEN, "motion", m.motion, t.frozen_max_motion)
 
 
-def black(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> Fault | None:
+def black(m: Measures, t: Thresholds, sees_in_dark: bool) -> Fault | None:
     """Dark everywhere and nothing in it: no lit content and no structure.
 
     A dark scene is not a black one: a corridor at night with one lamp, a lit doorway or
     a white ball on black (mean luma 4, 1.7 % of the frame bright) shows something, and
     its range reaches far above the noise. A capped lens at full gain only has noise,
     and the clock, which the content filter removes.
+
+    Dark and empty is black when the signal is dead (frames repeat: the encoder sends
+    black) or when the camera sees in the dark (it has an infrared baseline, so a dark
+    picture means its illuminator or lens failed). A live picture that is only dark
+    from a camera without infrared is an unlit room at night as much as a capped lens:
+    it is shown as ``too_dark`` and pages nobody. (By day, an infrared camera capped
+    reads black; a colour-only one, too dark.)
     """
     dark = m.mean_luma <= t.black_max_mean_luma
     empty = m.bright_fraction < t.black_max_bright_fraction and m.range < t.black_max_range
     if not (dark and empty):
         return None
-    return Fault(FaultKind.BLACK, "mean_luma", m.mean_luma, t.black_max_mean_luma)
+    dead = m.motion is not None and m.motion < t.frozen_max_motion
+    kind = FaultKind.BLACK if dead or sees_in_dark else FaultKind.TOO_DARK
+    return Fault(kind, "mean_luma", m.mean_luma, t.black_max_mean_luma)
 
 
 def overexposed(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> Fault | None:
@@ -226,11 +250,12 @@ def low_contrast(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> 
     so the contrast falls however bright the scene. A dark scene keeps its dark end
     near zero and so its contrast near one, lamp or no lamp; that is why darkness alone
     is never low contrast. On its own, spread under 12 and contrast under 0.2 (a bare
-    white wall has spread 35); against the mode's baseline, half the spread and under
-    0.45 of the contrast.
+    white wall has spread 35); against the mode's baseline, by day and in infrared, half
+    the spread and under 0.45 of the contrast. Not against the night baseline: lamps
+    light a scene in pools of high contrast, twilight evenly and flat.
     """
     washed = m.spread < t.low_contrast_max_spread and m.contrast < t.low_contrast_max_contrast
-    if not washed and b is not None:
+    if not washed and b is not None and mode in STRUCTURAL:
         washed = (
             m.contrast < t.low_contrast_max_contrast_ratio * b.contrast
             and m.spread < t.low_contrast_max_ratio * b.spread
@@ -244,9 +269,12 @@ def blurred(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> Fault
     """Sharpness fell well below this camera's own baseline in the same mode.
 
     Compared cell by cell, on the cells that show structure now and in the baseline,
-    and normalised by each cell's contrast: so focus is judged on what is lit in both,
-    whichever lamps are on. Needs a few such cells (a dark picture has too few).
+    and normalised by each cell's contrast. Day and infrared only: at night the lit
+    cells, their contrast and the noise of full gain all change with the lamps that are
+    on, more than a slight defocus would.
     """
+    if mode not in STRUCTURAL:
+        return None
     ratio = sharpness_ratio(m, b)
     if ratio is None or m.detail < t.blurred_min_detail or ratio >= t.blurred_max_ratio:
         return None
@@ -372,7 +400,6 @@ def low_fps(m: Measures, t: Thresholds, expected_fps: float | None) -> Fault | N
 
 _DETECTORS: tuple[Detector, ...] = (
     frozen,
-    black,
     overexposed,
     low_contrast,
     blurred,

@@ -22,6 +22,7 @@ BLACK = ProbeReport(
         mean_luma=2.0,
         bright_fraction=0.0,
         range=4.0,
+        motion=0.0,  # a dead signal: the encoder sends black
         colourfulness=None,
         chromaticity=None,
     ),
