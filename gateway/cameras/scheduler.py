@@ -24,16 +24,14 @@ import asyncio
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from gateway.cameras import metrics
 from gateway.cameras.baseline import Baselines, BaselineStore
-from gateway.cameras.config import CameraConfig, CamerasConfig, FacilityConfig, Thresholds
-from gateway.cameras.faults import Fault, Verdict, assess
+from gateway.cameras.config import CamerasConfig
+from gateway.cameras.faults import Verdict, assess
 from gateway.cameras.health import (
-    CameraIdentity,
     CameraState,
     Phase,
     ProbeResult,
@@ -45,7 +43,8 @@ from gateway.cameras.health import (
 )
 from gateway.cameras.incidents import IncidentStore
 from gateway.cameras.maintenance import in_maintenance
-from gateway.cameras.probe import ProbeError, ProbeOutcome, Prober, ProbeReport, ProbeRequest
+from gateway.cameras.probe import ProbeError, ProbeOutcome, Prober, ProbeReport
+from gateway.cameras.records import CameraRecord, count, record_of, slim, view_of
 from gateway.cameras.snapshots import SnapshotStore
 from gateway.cameras.views import CameraView, HistoryEntry
 from gateway.core.backoff import Backoff
@@ -66,26 +65,6 @@ def plan_sweep(
 
 
 @dataclass
-class _Camera:
-    """The monitor's mutable record of one camera."""
-
-    config: CameraConfig
-    facility: FacilityConfig
-    request: ProbeRequest
-    thresholds: Thresholds
-    state: CameraState
-    history: deque[HistoryEntry]
-    baselines: Baselines = field(default_factory=Baselines)
-    report: ProbeReport | None = None
-    mode: str | None = None
-    maintenance: bool = False
-    unreachable: int = 0
-    due: float = 0.0
-    busy: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False)
-
-
-@dataclass
 class _Sweep:
     started: float
     pending: int = 0
@@ -95,7 +74,7 @@ class _Sweep:
 
 @dataclass
 class _Job:
-    camera: _Camera
+    camera: CameraRecord
     sweep: _Sweep = field(repr=False)
 
 
@@ -132,7 +111,7 @@ class CameraMonitor:
         cap = max(config.interval_seconds, config.dead_backoff_cap_seconds)
         self._backoff = Backoff(base=config.interval_seconds, cap=cap)
         self._cameras = {
-            camera.id: self._record(facility, camera)
+            camera.id: record_of(config, facility, camera)
             for facility in config.facilities
             for camera in facility.cameras
             if camera.enabled
@@ -271,7 +250,7 @@ class CameraMonitor:
                 self._close_sweep(job.sweep, loop.time())
                 queue.task_done()
 
-    async def _probe(self, camera: _Camera) -> None:
+    async def _probe(self, camera: CameraRecord) -> None:
         loop = asyncio.get_running_loop()
         async with self._slots:  # the hard timeout must not run while waiting for a worker
             started = loop.time()
@@ -285,7 +264,7 @@ class CameraMonitor:
             duration = loop.time() - started
         await self._apply(camera, report, duration)
 
-    async def _apply(self, camera: _Camera, report: ProbeReport, duration: float) -> None:
+    async def _apply(self, camera: CameraRecord, report: ProbeReport, duration: float) -> None:
         async with camera.lock:
             now = self._clock()
             config = camera.config
@@ -296,18 +275,19 @@ class CameraMonitor:
             state, events = step(camera.state, ProbeResult(faults, quiet), now)
             if events:
                 await self._sink.emit(events)  # committed before the state moves on
-            camera.report, camera.maintenance = _slim(report), quiet
+            camera.report, camera.maintenance = slim(report), quiet
             camera.mode = None if verdict.mode is None else verdict.mode.value
+            camera.notices = verdict.notices
             fps = report.measures.fps if report.measures else None
             camera.history.append(
                 HistoryEntry(now, report.outcome, state.phase, faults, duration, fps, quiet)
             )
             self._schedule_next(camera, report, state)
             await self._keep_pictures(camera, report, verdict, now)
-            _count(camera, report, faults, duration, state)
+            count(camera, report, faults, duration, state)
             await self._keep_state(camera, state)
 
-    async def _keep_state(self, camera: _Camera, state: CameraState) -> None:
+    async def _keep_state(self, camera: CameraRecord, state: CameraState) -> None:
         """Adopt ``state`` and save it if what survives a restart changed."""
         changed = state_to_dict(state) != state_to_dict(camera.state)
         camera.state = state
@@ -315,7 +295,7 @@ class CameraMonitor:
             await asyncio.to_thread(self._incidents.save, state)
 
     async def _keep_pictures(
-        self, camera: _Camera, report: ProbeReport, verdict: Verdict, now: float
+        self, camera: CameraRecord, report: ProbeReport, verdict: Verdict, now: float
     ) -> None:
         """The current frame always; a healthy one also as the good frame and towards
         the baseline of its mode."""
@@ -323,7 +303,7 @@ class CameraMonitor:
         if report.snapshot:
             await asyncio.to_thread(self._current.save, camera_id, report.snapshot)
         measures = report.measures
-        if verdict.faults or measures is None or verdict.mode is None:
+        if verdict.faults or verdict.notices or measures is None or verdict.mode is None:
             return
         needed = self._config.baseline_probes
         camera.baselines, learned = camera.baselines.observe(verdict.mode, measures, needed, now)
@@ -333,7 +313,7 @@ class CameraMonitor:
         if report.snapshot:
             await asyncio.to_thread(self._snapshots.save, camera_id, report.snapshot)
 
-    def _schedule_next(self, camera: _Camera, report: ProbeReport, state: CameraState) -> None:
+    def _schedule_next(self, camera: CameraRecord, report: ProbeReport, state: CameraState) -> None:
         dead = report.outcome is not ProbeOutcome.REACHABLE
         if not dead or state.phase is not Phase.FAULTY:
             camera.unreachable, camera.due = 0, 0.0
@@ -353,88 +333,5 @@ class CameraMonitor:
             self._skip_logged.add(camera_id)
             log.warning("camera %s: previous probe still running, sweep skips it", camera_id)
 
-    def _record(self, facility: FacilityConfig, camera: CameraConfig) -> _Camera:
-        cfg = self._config
-        request = ProbeRequest(
-            url=camera.url,
-            username=camera.username,
-            password=camera.password,
-            open_timeout_seconds=cfg.open_timeout_seconds,
-            read_timeout_seconds=cfg.read_timeout_seconds,
-            sample_frames=cfg.sample_frames,
-            sample_seconds=cfg.sample_seconds,
-            analysis_width=cfg.analysis_width,
-            snapshot_width=cfg.snapshot_width,
-            snapshot_quality=cfg.snapshot_quality,
-        )
-        identity = CameraIdentity(camera.id, facility.id, tuple(facility.region))
-        metrics.set_state(camera.id, facility.id, Phase.UNKNOWN)
-        return _Camera(
-            config=camera,
-            facility=facility,
-            request=request,
-            thresholds=cfg.thresholds_for(camera),
-            state=CameraState(identity, cfg.health),
-            history=deque(maxlen=cfg.history_size),
-        )
-
-    def _view(self, camera: _Camera) -> CameraView:
-        report, state = camera.report, camera.state
-        measures = report.measures if report else None
-        camera_id = camera.config.id
-        return CameraView(
-            camera_id=camera.config.id,
-            name=camera.config.name,
-            facility_id=camera.facility.id,
-            facility_name=camera.facility.name,
-            region=state.identity.region,
-            phase=state.phase,
-            faults=state.faults,
-            last_probe_at=state.last_probe_at,
-            outcome=report.outcome if report else None,
-            measures=measures.scalars() if measures else {},
-            stream=_stream(report),
-            incident=state.incident,
-            maintenance=camera.maintenance,
-            baseline_modes=tuple(sorted(mode.value for mode in camera.baselines.learned)),
-            has_snapshot=self._snapshots.has(camera_id),
-            mode=camera.mode,
-            fault_since=dict(state.fault_since),
-            snooze=state.snooze if snoozed(state, self._clock()) else None,
-            snapshot_at=self._snapshots.saved_at(camera_id),
-            has_current=self._current.has(camera_id),
-            current_at=self._current.saved_at(camera_id),
-        )
-
-
-def _slim(report: ProbeReport) -> ProbeReport:
-    """The report without the JPEG, edge map and cells, kept per camera for the API."""
-    measures = report.measures and replace(
-        report.measures, edge_map=(), cell_sharpness=(), cell_std=()
-    )
-    return report.model_copy(update={"snapshot": None, "measures": measures})
-
-
-def _stream(report: ProbeReport | None) -> dict[str, float | int | None]:
-    if report is None:
-        return {}
-    return {
-        "width": report.width,
-        "height": report.height,
-        "fps": report.measures.fps if report.measures else None,
-        "connect_seconds": report.connect_seconds,
-        "first_frame_seconds": report.first_frame_seconds,
-        "rtsp_status": report.rtsp_status,
-    }
-
-
-def _count(
-    camera: _Camera, report: ProbeReport, faults: tuple[Fault, ...], duration: float,
-    state: CameraState,
-) -> None:  # fmt: skip
-    metrics.PROBES.labels(report.outcome.value).inc()
-    metrics.PROBE_DURATION.observe(duration)
-    metrics.PROBE_CPU.inc(report.cpu_seconds)
-    for fault in faults:
-        metrics.FAULTS.labels(fault.kind.value).inc()
-    metrics.set_state(camera.config.id, camera.facility.id, state.phase)
+    def _view(self, camera: CameraRecord) -> CameraView:
+        return view_of(camera, self._snapshots, self._current, self._clock())

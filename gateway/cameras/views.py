@@ -55,6 +55,7 @@ class CameraView:
     baseline_modes: tuple[str, ...] = ()
     has_snapshot: bool = False
     mode: str | None = None
+    notices: tuple[Fault, ...] = ()
     fault_since: dict[str, float] = field(default_factory=dict)
     snooze: Snooze | None = None
     snapshot_at: float | None = None
@@ -91,6 +92,7 @@ class CameraView:
             "faults": [
                 {**f.to_json(), "since": self.fault_since.get(f.kind.value)} for f in self.faults
             ],
+            "notices": [f.to_json() for f in self.notices],
             "last_probe_at": self.last_probe_at,
             "outcome": None if self.outcome is None else self.outcome.value,
             "measures": self.measures,

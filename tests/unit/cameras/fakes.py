@@ -28,6 +28,16 @@ BLACK = ProbeReport(
     ),
     snapshot=b"\xff\xd8dark",
 )
+FROZEN = ProbeReport(
+    outcome=ProbeOutcome.REACHABLE,
+    measures=replace(HEALTHY, motion=0.0),
+    snapshot=b"\xff\xd8still",
+)
+DARK = ProbeReport(  # a live but empty dark picture: an unlit room, or a capped lens
+    outcome=ProbeOutcome.REACHABLE,
+    measures=replace(HEALTHY, mean_luma=3.0, bright_fraction=0.0, range=6.0, colourfulness=None),
+    snapshot=b"\xff\xd8night",
+)
 REFUSED = ProbeReport.failed(ProbeOutcome.REFUSED, "connection refused")
 
 
