@@ -17,6 +17,7 @@ deterministic; no network, no processes.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -39,6 +40,7 @@ from gateway.cameras.baseline import Baselines
 from gateway.cameras.capture import sample_of
 from gateway.cameras.config import CamerasConfig, Thresholds
 from gateway.cameras.faults import FaultKind, Verdict, assess
+from gateway.cameras.maintenance import in_daily
 from gateway.cameras.probe import ProbeOutcome, ProbeReport
 
 K = FaultKind
@@ -70,6 +72,8 @@ NOT_JUDGED: dict[tuple[str, str], str] = {
 
 TARGET_RECALL = 0.95
 ANALYSIS_WIDTH = 320
+DAYLIGHT_HOURS = CamerasConfig().daylight_hours
+UTC = datetime.UTC  # the set's times are seconds of its own day
 LEARNING_PROBES_PER_SHOT = 3
 
 
@@ -125,8 +129,9 @@ def learn(camera: SetCamera, thresholds: Thresholds, needed: int) -> Baselines:
 
 
 def judge(probe: LabelledProbe, baselines: Baselines, thresholds: Thresholds) -> Verdict:
-    """What the monitor finds in ``probe``."""
-    return assess(report_of(probe), baselines, thresholds, probe.expected_fps)
+    """What the monitor finds in ``probe`` (with the default daylight hours)."""
+    daytime = in_daily(DAYLIGHT_HOURS, probe.at, UTC)
+    return assess(report_of(probe), baselines, thresholds, probe.expected_fps, daytime)
 
 
 def observation(probe: LabelledProbe, verdict: Verdict) -> Observation:

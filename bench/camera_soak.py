@@ -14,6 +14,7 @@ Pure and fast: no clock is waited on.
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from gateway.cameras.baseline import Baselines
 from gateway.cameras.config import CamerasConfig
 from gateway.cameras.faults import assess
 from gateway.cameras.health import CameraIdentity, CameraState, ProbeResult, step
+from gateway.cameras.maintenance import in_daily
 
 START_HOUR = 15.0  # installed in the afternoon: the first night comes before long
 END_HOUR = 32.0  # 08:00 the next morning
@@ -53,7 +55,8 @@ def soak(
             rng = np.random.default_rng([number, len(camera.name), 77])
             probe = capture(camera, now.lighting, t, now.fps, rng, condition=now.condition)
             report = report_of(probe)
-            verdict = assess(report, baselines, config.thresholds, STREAM_FPS)
+            daytime = in_daily(config.daylight_hours, t, datetime.UTC)
+            verdict = assess(report, baselines, config.thresholds, STREAM_FPS, daytime)
             state, events = step(state, ProbeResult(verdict.faults), t)
             pages += sum(event.type == "camera.fault" for event in events)
             probes += 1

@@ -385,6 +385,6 @@ def _headlight(rng: np.random.Generator) -> float:
 
 def _time_of(shot: Shot, seed: int) -> float:
     rng = np.random.default_rng([seed, 99])
-    hours = {Condition.DAY: (8, 17), Condition.NIGHT: (19, 23), Condition.IR: (0, 5)}
+    hours = {Condition.DAY: (9.5, 15.5), Condition.NIGHT: (19, 23), Condition.IR: (0, 5)}
     low, high = hours[shot.condition]
     return float(rng.uniform(low, high) * 3600)

@@ -6,21 +6,22 @@ frame. :func:`measure` turns them into :class:`Measures`; :mod:`gateway.cameras.
 tells day, night and infrared pictures apart and :mod:`gateway.cameras.faults` compares
 the measures with thresholds and the camera's own baseline for that mode.
 
-Two ideas run through the measures, both so that night pictures are judged on what
-they show rather than on how much of them is dark:
+Two ideas run through the measures, so that night pictures are judged on what they
+show rather than on how much of them is dark:
 
-* **Contrast and brightness are measured on the content that is there**, not on the
-  bulk of the pixels. A lamp in a dark corridor, a lit doorway or a white ball on black
-  covers 1-2 % of the frame; a p2-p98 spread cannot see it, the 0.5 % tails can. Before
-  taking them, each frame goes through a 5x5 grey opening and closing ("content"),
-  which removes strokes thinner than 5 pixels: the camera's on-screen clock (stamped on
-  after the optics, so it stays sharp and bright under fog, a cover or a black picture),
-  hot pixels and most sensor noise. Anything a viewer would call a thing in the picture
-  - a lamp, a person, a door - is wider than that at 320 pixels.
+* **Brightness and contrast are measured on the content that is there.** Each frame
+  goes through an 11x11 grey closing and opening ("content", at 320 pixels wide),
+  which removes whatever is narrower: the camera's on-screen clock (stamped on after
+  the optics, so it stays sharp and bright under fog, a cover or a black picture), hot
+  pixels and sensor noise. Anything a viewer would call a thing in the picture - a
+  lamp, a person, a door, a white ball - is wider. A lamp in a dark corridor or a lit
+  doorway covers 1-2 % of the frame: "lit" counts it; a p2-p98 spread could not see it.
+  Contrast is the bulk of the content (p5 to p95) as Michelson contrast, so darkness,
+  whose dark end sits at zero, is never "low contrast", and a veil, which lifts it, is.
 * **Moving content is judged on the single frames**, static structure on the per-pixel
   median of the sample ("background"): the median keeps the scene and drops noise and
-  passers-by, but it also drops a ball or a headlight crossing a black picture, which
-  must keep the picture live.
+  passers-by, but it would also drop a ball or a headlight crossing a black picture,
+  which must keep the picture live.
 
 ==============  ===================================================  ===========================
 fault           measure (function)                                   default rule (faults.py)
@@ -29,26 +30,35 @@ no_signal       frames decoded (``Measures.frames``)                 no frame at
                                                                      stream stalled mid-sample
 frozen          median mean abs difference of consecutive frames,    < 0.05 grey levels
                 grey levels (:func:`motion`)
-black           mean luma; fraction of content >= 48; content        mean <= 24, bright < 0.2 %
-                spread (:func:`luma_stats`)                          and spread < 16
+black           mean luma; share of content at luma >= 48 ("lit");   mean <= 24, lit < 0.2 %,
+                content p95 - p5 (:func:`luma_stats`)                spread < 12;
+                                                                     and a dead signal, an
+                                                                     infrared camera or the
+                                                                     daylight hours - else
+                                                                     ``too_dark`` (no page)
 overexposed     fraction of pixels at luma >= 250                    >= 50 %
-low_contrast    content spread p99.5 - p0.5 and Michelson contrast   spread < 16; or, against
-                (hi - lo) / (hi + lo) of the content                 the mode's baseline,
-                (:func:`luma_stats`)                                 contrast < 0.45 x and
-                                                                     spread < 0.5 x
-blurred         median over detailed cells of Laplacian energy over  < 0.45 x the mode's
-                cell variance, background (:func:`sharpness`)        baseline (enough detail)
-occluded        fraction of 8x6 cells with std < 3 (:func:`flat_     >= 0.6 and >= baseline +
-                fraction`)                                           0.4; or >= 0.95 alone
-noisy           mean abs difference frame - 3x3 median blur          >= 3 x the mode's baseline
-                (:func:`noise_level`)                                and >= 6; or >= 20 alone
-colour_cast     grey-world deviation of the thumbnail's usable       >= baseline + 0.25; or
-                pixels (:func:`colour`)                              >= 0.5 alone
-scene_changed   correlation of the 32x24 edge-magnitude map of the   < 0.5, day and infrared
-                content with the baseline's (:func:`edge_map`)       only (needs a baseline)
-low_fps         frames per second from decoder timestamps            < 5, or < 0.6 x
-                (:func:`frame_rate`)                                 expected_fps (0.4 x in
-                                                                     night and infrared)
+low_contrast    content p95 - p5 and its Michelson contrast          spread < 12 and contrast
+                (hi - lo) / (hi + lo) (:func:`luma_stats`)           < 0.2; or, day and IR,
+                                                                     < 0.45 x the baseline's
+                                                                     contrast, < 0.5 x spread
+blurred         per cell with structure, Laplacian energy over the   median of the cells'
+                cell's variance, background (:func:`sharpness`)      ratios to the mode's
+                                                                     baseline < 0.45 (day, IR)
+occluded        cells of an 8x6 grid: std (:func:`cell_stds`),       >= 90 % flat, not dark;
+                flat when < 3 (:func:`flat_fraction`)                or (day, IR) >= 40 % flat
+                                                                     and >= 30 % of the
+                                                                     baseline's detailed cells
+                                                                     now flat
+noisy           mean abs difference frame - 3x3 median blur          >= 2 x the mode's baseline
+                (:func:`noise_level`)                                and >= 5; or >= 20 alone
+colour_cast     grey-world deviation and mean chromaticity of the    deviation >= 0.5; or a
+                thumbnail's usable pixels (:func:`colour`)           channel's share moved by
+                                                                     0.15/3 from the baseline's
+scene_changed   correlation of the 32x24 map of the content's log-     < 0.5 against every
+                luma edges with the baseline's (:func:`edge_map`)    baseline (day and IR)
+low_fps         frames per second from decoder timestamps            < 5, or < 0.45 x
+                (:func:`frame_rate`)                                 expected_fps (slow shutter
+                                                                     halves it at night)
 ==============  ===================================================  ===========================
 
 Connection faults (unreachable, timeout, auth_failed, not_found) come from the RTSP check
@@ -74,7 +84,6 @@ Gray = npt.NDArray[np.uint8]
 
 BRIGHT_LUMA = 48
 SATURATED_LUMA = 250
-TAIL = 0.005  # the content's darkest and brightest 0.5 %: is anything there at all
 BULK = 0.05  # the content's 5th and 95th percentiles: how washed out most of it is
 CONTENT_KERNEL = 11  # at 320 pixels wide: narrower things are not content (clock, noise)
 FLAT_CELL_STD = 3.0
@@ -82,6 +91,7 @@ DETAIL_CELL_STD = 6.0  # a cell with structure well above the background's noise
 MIN_DETAILED_CELLS = 4
 GRID = (8, 6)
 EDGE_MAP_SIZE = (32, 24)
+LOG_OFFSET = 16.0  # edges of log(1 + luma / 16): relative contrast, lamp or sun
 USABLE_LUMA = (16, 240)  # pixels whose colour can be read: neither near black nor clipped
 
 
@@ -112,7 +122,6 @@ class Measures:
     mean_luma: float
     bright_fraction: float
     saturated_fraction: float
-    range: float
     spread: float
     contrast: float
     sharpness: float
@@ -135,7 +144,6 @@ class Measures:
             "mean_luma": self.mean_luma,
             "bright_fraction": self.bright_fraction,
             "saturated_fraction": self.saturated_fraction,
-            "range": self.range,
             "spread": self.spread,
             "contrast": self.contrast,
             "sharpness": self.sharpness,
@@ -164,7 +172,6 @@ def measure(sample: FrameSample) -> Measures | None:
         mean_luma=luma.mean,
         bright_fraction=luma.bright,
         saturated_fraction=luma.saturated,
-        range=luma.range,
         spread=high - low,
         contrast=(high - low) / (high + low) if high + low > 0 else 1.0,
         sharpness=sharp,
@@ -195,8 +202,16 @@ def content(gray: Gray) -> Gray:
     go; lamps, people, doors and the edges between surfaces stay."""
     size = max(3, round(CONTENT_KERNEL * gray.shape[1] / 320) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    closed = cv2.morphologyEx(gray, cv2.MORPH_CLOSE, kernel)
-    return np.asarray(cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel), np.uint8)
+    # Beyond the edges the frame's median level: a clock stamped along the top edge of a
+    # black picture must not survive whole because the filter cannot see past the frame,
+    # and a flat picture must stay flat up to its corners.
+    level = float(np.median(gray[::8, ::8]))
+    framed = cv2.copyMakeBorder(
+        gray, size, size, size, size, cv2.BORDER_CONSTANT, value=(level, level, level, level)
+    )
+    closed = cv2.morphologyEx(framed, cv2.MORPH_CLOSE, kernel)
+    opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel)
+    return np.asarray(opened[size:-size, size:-size], np.uint8)
 
 
 def motion(grays: Sequence[Gray]) -> float | None:
@@ -219,7 +234,6 @@ class Luma:
     mean: float
     bright: float  # fraction of the content at luma >= 48 ("lit")
     saturated: float  # fraction of pixels at luma >= 250
-    range: float  # the content's p99.5 - p0.5
     bulk_low: float  # the content's p5
     bulk_high: float  # the content's p95
 
@@ -227,14 +241,13 @@ class Luma:
 def luma_stats(grays: Sequence[Gray]) -> Luma:
     """Black, over-exposed, low contrast, over the single frames (a ball crossing a black
     picture is in every frame, not in their median)."""
-    means, bright, saturated, ranges, lows, highs = [], [], [], [], [], []
+    means, bright, saturated, lows, highs = [], [], [], [], []
     for gray in grays:
         means.append(float(gray.mean()))
         saturated.append(float((gray >= SATURATED_LUMA).mean()))
         hist = np.bincount(content(gray).ravel(), minlength=256).astype(np.float64)
         cumulative = np.cumsum(hist) / hist.sum()
         level = functools.partial(np.searchsorted, cumulative)
-        ranges.append(float(level(1.0 - TAIL) - level(TAIL)))
         lows.append(float(level(BULK)))
         highs.append(float(level(1.0 - BULK)))
         bright.append(float(1.0 - cumulative[BRIGHT_LUMA - 1]))
@@ -242,7 +255,6 @@ def luma_stats(grays: Sequence[Gray]) -> Luma:
         mean=sum(means) / len(means),
         bright=statistics.median(bright),
         saturated=sum(saturated) / len(saturated),
-        range=statistics.median(ranges),
         bulk_low=statistics.median(lows),
         bulk_high=statistics.median(highs),
     )
@@ -348,8 +360,10 @@ def edge_map(gray: Gray) -> tuple[float, ...]:
     """Scene changed: a 32x24 map of the content's edge magnitude, zero-mean and
     unit-norm, so that :func:`similarity` of two maps is their correlation. All zeros
     for a flat frame. On the content, so the clock (which never moves) does not hold
-    a turned camera's map to its reference."""
-    image = content(gray).astype(np.float32)
+    a turned camera's map to its reference; and of ``log(1 + luma / 16)``, so an edge
+    counts by its relative contrast: a lamp's pool of light or a headlight sweeping a
+    wall (smooth, multiplicative) changes the map little, a turned camera a lot."""
+    image = np.log1p(content(gray).astype(np.float32) / LOG_OFFSET)
     gx = cv2.Sobel(image, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(image, cv2.CV_32F, 0, 1, ksize=3)
     small = cv2.resize(cv2.magnitude(gx, gy), EDGE_MAP_SIZE, interpolation=cv2.INTER_AREA)

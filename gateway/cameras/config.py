@@ -50,8 +50,8 @@ class Thresholds(StrictModel):
     black_max_bright_fraction: float = Field(
         0.002, ge=0, le=1, description="Black: and less content than this fraction at luma >= 48."
     )
-    black_max_range: float = Field(
-        24, ge=0, le=255, description="Black: and the content's p99.5 - p0.5 below this."
+    black_max_spread: float = Field(
+        12, ge=0, le=255, description="Black: and the content's p95 - p5 below this."
     )
     overexposed_min_fraction: float = Field(
         0.5,
@@ -196,6 +196,11 @@ class CameraConfig(StrictModel):
     )
     password_file: Path | None = Field(None, description="File holding the password.")
     expected_fps: float | None = Field(None, gt=0, le=240, description="Nominal frame rate.")
+    daylight: bool = Field(
+        True,
+        description="Daylight reaches the scene in the daylight hours (false for a"
+        " windowless corridor or room: its dark pictures are then judged as at night).",
+    )
     thresholds: dict[str, float] = Field(
         default_factory=dict, description="Overrides of the default thresholds, by name."
     )
@@ -307,7 +312,16 @@ class CamerasConfig(StrictModel):
     dead_backoff_cap_seconds: float = Field(
         600, gt=0, le=86400, description="Longest wait between probes of an unreachable camera."
     )
-    timezone: str | None = Field(None, description="IANA zone for maintenance; None = system.")
+    timezone: str | None = Field(
+        None, description="IANA zone for maintenance and daylight hours; None = system."
+    )
+    daylight_hours: str | None = Field(
+        "09:00-16:00",
+        pattern=_DAILY_PATTERN,
+        description="Local hours when it is surely day: a dark, empty, live picture is then"
+        " black even from a camera without infrared (outside them: too dark, not paged)."
+        " None: only a dead signal or an infrared camera's dark picture is black.",
+    )
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Default thresholds.")
     health: HealthPolicy = Field(default_factory=HealthPolicy, description="Incident policy.")
     facilities: list[FacilityConfig] = Field(default_factory=list, description="Sites.")

@@ -95,8 +95,10 @@ MASKS: dict[FaultKind, frozenset[FaultKind]] = {
         }
     ),
     FaultKind.LOW_CONTRAST: frozenset(
-        {FaultKind.OCCLUDED, FaultKind.BLURRED, FaultKind.SCENE_CHANGED, FaultKind.COLOUR_CAST}
+        {FaultKind.OCCLUDED, FaultKind.BLURRED, FaultKind.SCENE_CHANGED}
     ),
+    # A white balance gone that far squeezes the grey levels too: the cause is the cast.
+    FaultKind.COLOUR_CAST: frozenset({FaultKind.LOW_CONTRAST}),
     FaultKind.OCCLUDED: frozenset({FaultKind.BLURRED, FaultKind.SCENE_CHANGED, FaultKind.FROZEN}),
     # Blur and snow destroy the edges the scene comparison relies on: the view did not
     # move, the picture got worse. (A camera both turned and blurred reports "blurred".)
@@ -139,20 +141,28 @@ Detector = Callable[[Measures, Mode, Baseline | None, Thresholds], "Fault | None
 
 
 def assess(
-    report: ProbeReport, baselines: Baselines, t: Thresholds, expected_fps: float | None
-) -> Verdict:
-    """Every fault the report shows, judged against the baseline of its mode."""
+    report: ProbeReport, baselines: Baselines, t: Thresholds, expected_fps: float | None,
+    daytime: bool = False,
+) -> Verdict:  # fmt: skip
+    """Every fault the report shows, judged against the baseline of its mode;
+    ``daytime``: a daylit camera in the configured daylight hours. Then a dark, empty
+    picture is black (see :func:`black`), and a picture that looks like night - a hand
+    over the lens makes it so - is judged against the camera's day baseline."""
     if report.outcome is not ProbeOutcome.REACHABLE:
         kind = _OUTCOME_FAULTS[report.outcome]
         return Verdict((Fault(kind, "outcome", None, None, report.detail or report.outcome.value),))
     if report.measures is None:
         return Verdict((Fault(FaultKind.NO_SIGNAL, "frames", 0.0, 1.0, report.detail),))
     mode = mode_of(report.measures, t)
+    if daytime and mode is Mode.NIGHT and Mode.DAY in baselines.learned:
+        mode = Mode.DAY  # by day a dark picture is a day picture gone wrong (a cover)
     if report.stalled:
         frames = float(report.measures.frames)
         return Verdict((Fault(FaultKind.NO_SIGNAL, "frames", frames, None, report.detail),), mode)
-    sees_in_dark = Mode.IR in baselines.learned
-    found = picture_faults(report.measures, mode, baselines.of(mode), t, expected_fps, sees_in_dark)
+    sees_in_dark = daytime or Mode.IR in baselines.learned
+    own = baselines.of(mode)
+    others = tuple(other for other in baselines.learned.values() if other is not own)
+    found = picture_faults(report.measures, mode, own, t, expected_fps, sees_in_dark, others)
     faults = tuple(fault for fault in found if fault.kind not in NOTICES)
     notices = tuple(fault for fault in found if fault.kind in NOTICES)
     return Verdict(faults, mode, notices)
@@ -160,11 +170,16 @@ def assess(
 
 def picture_faults(
     m: Measures, mode: Mode, b: Baseline | None, t: Thresholds, expected_fps: float | None,
-    sees_in_dark: bool = True,
+    sees_in_dark: bool = True, others: tuple[Baseline, ...] = (),
 ) -> tuple[Fault, ...]:  # fmt: skip
     """The faults (and notices) of a decoded sample in ``mode`` against ``b``, masking
-    applied; ``sees_in_dark``: the camera has shown infrared pictures before."""
+    applied; ``sees_in_dark``: the camera should see now - it has shown infrared
+    pictures before, or it is daytime; ``others``: the camera's baselines of its other
+    modes, which a moved or covered view must be unlike too."""
     found = [fault for detect in _DETECTORS if (fault := detect(m, mode, b, t)) is not None]
+    for structural in (occluded(m, mode, b, t, others), scene_changed(m, mode, b, t, others)):
+        if structural is not None:
+            found.append(structural)
     dark = black(m, t, sees_in_dark)
     if dark is not None:
         found.append(dark)
@@ -211,18 +226,19 @@ def black(m: Measures, t: Thresholds, sees_in_dark: bool) -> Fault | None:
 
     A dark scene is not a black one: a corridor at night with one lamp, a lit doorway or
     a white ball on black (mean luma 4, 1.7 % of the frame bright) shows something, and
-    its range reaches far above the noise. A capped lens at full gain only has noise,
-    and the clock, which the content filter removes.
+    a dim one without lamps has structure in the bulk of its content. A capped lens at
+    full gain only has noise, and the clock, which the content filter removes or which
+    stays well under the 5 % the bulk ignores.
 
     Dark and empty is black when the signal is dead (frames repeat: the encoder sends
-    black) or when the camera sees in the dark (it has an infrared baseline, so a dark
-    picture means its illuminator or lens failed). A live picture that is only dark
-    from a camera without infrared is an unlit room at night as much as a capped lens:
-    it is shown as ``too_dark`` and pages nobody. (By day, an infrared camera capped
-    reads black; a colour-only one, too dark.)
+    black), when the camera sees in the dark (it has an infrared baseline, so a dark
+    picture means its illuminator or lens failed), or in the daylight hours. Otherwise a
+    live picture that is only dark - from a camera without infrared, at night - is an
+    unlit corridor as much as a capped lens: it is shown as ``too_dark`` and pages
+    nobody, and a capped lens is paged once the daylight hours begin.
     """
     dark = m.mean_luma <= t.black_max_mean_luma
-    empty = m.bright_fraction < t.black_max_bright_fraction and m.range < t.black_max_range
+    empty = m.bright_fraction < t.black_max_bright_fraction and m.spread < t.black_max_spread
     if not (dark and empty):
         return None
     dead = m.motion is not None and m.motion < t.frozen_max_motion
@@ -296,13 +312,17 @@ def sharpness_ratio(m: Measures, b: Baseline | None) -> float | None:
     return statistics.median(ratios)
 
 
-def occluded(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> Fault | None:
+def occluded(
+    m: Measures, mode: Mode, b: Baseline | None, t: Thresholds, others: tuple[Baseline, ...] = ()
+) -> Fault | None:
     """Most of the picture became featureless (hand, cloth, tape, a box in front).
 
     On its own: 90 % of the cells featureless (the clock keeps a few cells busy) in a
     picture that is not dark - a dark featureless picture is black, or a dark scene: a
     ball crossing a black picture leaves its median empty. Against the baseline, in day
-    and infrared only: most of the cells that normally show structure lost it. At night
+    and infrared only: many of the cells that normally show structure lost it - and
+    compared with the camera's other baselines too, so a room lit by its lamps in the
+    evening, whose corners are dark, is not read against its daylit self alone. At night
     the structure is where the lamps shine, and lamps go on and off.
     """
     if m.flat_fraction >= t.occluded_fallback_flat_fraction and (
@@ -313,10 +333,10 @@ def occluded(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> Faul
         )
     if b is None or mode not in STRUCTURAL or m.flat_fraction < t.occluded_min_flat_fraction:
         return None
-    lost = lost_detail(m, b)
-    if lost is None or lost < t.occluded_min_lost_detail:
+    losses = [lost for ref in (b, *others) if (lost := lost_detail(m, ref)) is not None]
+    if not losses or min(losses) < t.occluded_min_lost_detail:
         return None
-    return Fault(FaultKind.OCCLUDED, "lost_detail", lost, t.occluded_min_lost_detail)
+    return Fault(FaultKind.OCCLUDED, "lost_detail", losses[0], t.occluded_min_lost_detail)
 
 
 def lost_detail(m: Measures, b: Baseline) -> float | None:
@@ -366,15 +386,19 @@ def chromaticity_shift(m: Measures, b: Baseline | None) -> float | None:
     )
 
 
-def scene_changed(m: Measures, mode: Mode, b: Baseline | None, t: Thresholds) -> Fault | None:
+def scene_changed(
+    m: Measures, mode: Mode, b: Baseline | None, t: Thresholds, others: tuple[Baseline, ...] = ()
+) -> Fault | None:
     """The edges no longer line up with the reference view: turned, moved or blocked.
 
     Day and infrared only: there the light comes from the sky or from the camera itself,
-    so the same view has the same edges; at night they follow the lamps that are on.
+    so the same view has the same edges; at night they follow the lamps that are on. A
+    view is moved only if it is unlike every reference the camera has (a lamp-lit
+    evening may look more like its night baseline than its daylit one).
     """
     if b is None or mode not in STRUCTURAL:
         return None
-    score = similarity(m.edge_map, b.edge_map)
+    score = max(similarity(m.edge_map, ref.edge_map) for ref in (b, *others))
     if score >= t.scene_min_similarity:
         return None
     return Fault(FaultKind.SCENE_CHANGED, "similarity", score, t.scene_min_similarity)
@@ -398,13 +422,6 @@ def low_fps(m: Measures, t: Thresholds, expected_fps: float | None) -> Fault | N
     return Fault(FaultKind.LOW_FPS, "fps", m.fps, round(limit, 3))
 
 
-_DETECTORS: tuple[Detector, ...] = (
-    frozen,
-    overexposed,
-    low_contrast,
-    blurred,
-    occluded,
-    noisy,
-    colour_cast,
-    scene_changed,
-)
+_DETECTORS: tuple[Detector, ...] = (frozen, overexposed, low_contrast, blurred, noisy, colour_cast)
+"""The detectors that need only the mode's own baseline (black, occluded, scene change
+and frame rate are called with more)."""

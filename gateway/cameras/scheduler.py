@@ -42,7 +42,7 @@ from gateway.cameras.health import (
     step,
 )
 from gateway.cameras.incidents import IncidentStore
-from gateway.cameras.maintenance import in_maintenance
+from gateway.cameras.maintenance import in_daily, in_maintenance
 from gateway.cameras.probe import ProbeError, ProbeOutcome, Prober, ProbeReport
 from gateway.cameras.records import CameraRecord, count, record_of, slim, view_of
 from gateway.cameras.snapshots import SnapshotStore
@@ -268,7 +268,10 @@ class CameraMonitor:
         async with camera.lock:
             now = self._clock()
             config = camera.config
-            verdict = assess(report, camera.baselines, camera.thresholds, config.expected_fps)
+            daylit = config.daylight and in_daily(self._config.daylight_hours, now, self._tz)
+            verdict = assess(
+                report, camera.baselines, camera.thresholds, config.expected_fps, daylit
+            )
             faults = verdict.faults
             windows = [*camera.facility.maintenance, *config.maintenance]
             quiet = in_maintenance(windows, now, self._tz) or snoozed(camera.state, now)

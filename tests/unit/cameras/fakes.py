@@ -21,7 +21,7 @@ BLACK = ProbeReport(
         HEALTHY,
         mean_luma=2.0,
         bright_fraction=0.0,
-        range=4.0,
+        spread=4.0,
         motion=0.0,  # a dead signal: the encoder sends black
         colourfulness=None,
         chromaticity=None,
@@ -35,7 +35,7 @@ FROZEN = ProbeReport(
 )
 DARK = ProbeReport(  # a live but empty dark picture: an unlit room, or a capped lens
     outcome=ProbeOutcome.REACHABLE,
-    measures=replace(HEALTHY, mean_luma=3.0, bright_fraction=0.0, range=6.0, colourfulness=None),
+    measures=replace(HEALTHY, mean_luma=3.0, bright_fraction=0.0, spread=6.0, colourfulness=None),
     snapshot=b"\xff\xd8night",
 )
 REFUSED = ProbeReport.failed(ProbeOutcome.REFUSED, "connection refused")

@@ -19,7 +19,6 @@ HEALTHY = Measures(  # a typical daytime room, as measured
     mean_luma=120.0,
     bright_fraction=0.9,
     saturated_fraction=0.0,
-    range=180.0,
     spread=120.0,
     contrast=0.6,
     sharpness=0.03,

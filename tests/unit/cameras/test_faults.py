@@ -70,12 +70,12 @@ def test_fault_carries_measure_value_and_threshold() -> None:
 
 
 def test_black_masks_the_faults_it_causes() -> None:
-    dark = replace(HEALTHY, mean_luma=2.0, bright_fraction=0.0, motion=0.0, spread=1.0, range=3.0)
+    dark = replace(HEALTHY, mean_luma=2.0, bright_fraction=0.0, motion=0.0, spread=1.0)
     assert [f.kind for f in picture_faults(dark, DAY, None, T, None)] == [FaultKind.BLACK]
 
 
 def test_low_fps_is_not_masked() -> None:
-    dark = replace(HEALTHY, mean_luma=2.0, bright_fraction=0.0, fps=1.0, range=3.0)
+    dark = replace(HEALTHY, mean_luma=2.0, bright_fraction=0.0, fps=1.0, spread=3.0)
     found = {f.kind for f in picture_faults(dark, DAY, None, T, None)}
     assert found == {FaultKind.BLACK, FaultKind.LOW_FPS}
 

@@ -32,6 +32,7 @@ from gateway.cameras.modes import Mode, mode_of
 from gateway.cameras.probe import ProbeOutcome, ProbeReport
 
 T = Thresholds()
+HOURS = {Condition.DAY: 36_000.0, Condition.NIGHT: 75_600.0, Condition.IR: 7_200.0}
 CAMERAS = cameras((1,))
 LEARNED = {camera.name: learn(camera, T, 5) for camera in CAMERAS}
 
@@ -66,7 +67,7 @@ def test_white_ball_on_black_is_a_healthy_dark_scene(baselines: Baselines) -> No
 def test_every_clean_shot_is_healthy_with_and_without_baselines(camera: SetCamera) -> None:
     for shot in SHOTS:
         for seed in range(2):
-            probe = clean(camera, shot, 3600.0 * (2 + 10 * seed), 900 + seed)
+            probe = clean(camera, shot, HOURS[shot.condition] + 1800.0 * seed, 900 + seed)
             assert judge(probe, Baselines(), T).faults == (), probe.label
             assert judge(probe, LEARNED[camera.name], T).faults == (), probe.label
 
@@ -89,7 +90,7 @@ def test_each_fault_at_middle_strength_is_found(camera: SetCamera, fault: Inject
     for shot in SHOTS:
         if (fault.value, shot.condition.value) in NOT_JUDGED:
             continue
-        probe = take(camera, shot, fault, 1, 3600.0 * 3, 4242)
+        probe = take(camera, shot, fault, 1, HOURS[shot.condition], 4242)
         found = {f.kind for f in judge(probe, LEARNED[camera.name], T).faults}
         assert found & EXPECTED[fault.value], (probe.label, found)
         assert found <= EXPECTED[fault.value] | {FaultKind.LOW_FPS}, (probe.label, found)

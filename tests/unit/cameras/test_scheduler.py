@@ -402,7 +402,8 @@ async def test_current_picture_is_kept_beside_the_last_good_one(tmp_path: Path) 
 
 async def test_too_dark_is_shown_but_neither_pages_nor_teaches(tmp_path: Path) -> None:
     prober, sink, clock = FakeProber({url("c1"): DARK}), RecordingSink(), Clock()
-    monitor = monitor_for(make_config(tmp_path, "c1"), prober, sink, clock)
+    config = make_config(tmp_path, "c1", timezone="UTC")  # 1970-01-01 00:16: night
+    monitor = monitor_for(config, prober, sink, clock)
     for _ in range(4):
         clock.now += 60
         view = await monitor.probe_now("c1")
@@ -411,3 +412,16 @@ async def test_too_dark_is_shown_but_neither_pages_nor_teaches(tmp_path: Path) -
     assert [notice.kind for notice in view.notices] == [FaultKind.TOO_DARK]
     assert view.baseline_modes == ()
     assert sink.events == []
+
+
+async def test_a_dark_live_picture_in_daylight_hours_is_black(tmp_path: Path) -> None:
+    prober, sink, clock = FakeProber({url("c1"): DARK}), RecordingSink(), Clock()
+    clock.now = 10 * 3600.0  # 10:00 UTC: a capped lens, not an unlit corridor
+    config = make_config(tmp_path, "c1", timezone="UTC")
+    monitor = monitor_for(config, prober, sink, clock)
+    for _ in range(2):
+        clock.now += 60
+        view = await monitor.probe_now("c1")
+    assert view is not None
+    assert [fault.kind for fault in view.faults] == [FaultKind.BLACK]
+    assert [e.type for e in sink.events] == ["camera.fault"]
