@@ -202,10 +202,10 @@ def content(gray: Gray) -> Gray:
     go; lamps, people, doors and the edges between surfaces stay."""
     size = max(3, round(CONTENT_KERNEL * gray.shape[1] / 320) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    # Beyond the edges the frame's median level: a clock stamped along the top edge of a
+    # Beyond the edges the frame's mean level: a clock stamped along the top edge of a
     # black picture must not survive whole because the filter cannot see past the frame,
     # and a flat picture must stay flat up to its corners.
-    level = float(np.median(gray[::8, ::8]))
+    level = float(gray[::8, ::8].mean())
     framed = cv2.copyMakeBorder(
         gray, size, size, size, size, cv2.BORDER_CONSTANT, value=(level, level, level, level)
     )
@@ -282,10 +282,7 @@ def sharpness(gray: Gray) -> tuple[float, tuple[float, ...]]:
     stds = cells.std(axis=(1, 3))
     ratios = lap_cells.var(axis=(1, 3)) / (stds**2 + 1.0)
     detailed = stds >= DETAIL_CELL_STD
-    per_cell = tuple(
-        round(float(r), 6) if d else 0.0
-        for r, d in zip(ratios.ravel(), detailed.ravel(), strict=True)
-    )
+    per_cell = tuple(np.where(detailed, np.round(ratios, 6), 0.0).ravel().tolist())
     if int(detailed.sum()) < MIN_DETAILED_CELLS:
         return 0.0, per_cell
     return float(np.median(ratios[detailed])), per_cell
@@ -297,7 +294,7 @@ def cell_stds(gray: Gray) -> tuple[float, ...]:
     cells = _cells(gray.astype(np.float32))
     if cells is None:
         return ()
-    return tuple(round(float(v), 2) for v in cells.std(axis=(1, 3)).ravel())
+    return tuple(np.round(cells.std(axis=(1, 3)).ravel(), 2).tolist())
 
 
 def flat_fraction(stds: Sequence[float]) -> float:
@@ -372,7 +369,7 @@ def edge_map(gray: Gray) -> tuple[float, ...]:
     norm = float(np.linalg.norm(vector))
     if norm < 1e-6:
         return tuple(0.0 for _ in vector)
-    return tuple(round(float(v), 5) for v in vector / norm)
+    return tuple(np.round(vector / norm, 5).tolist())
 
 
 def similarity(a: Sequence[float], b: Sequence[float]) -> float:

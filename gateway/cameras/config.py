@@ -132,7 +132,13 @@ class HealthPolicy(StrictModel):
     """When a fault becomes an incident, and when an incident is over."""
 
     confirm_window: int = Field(5, ge=1, le=100, description="M: last probes looked at.")
-    confirm_count: int = Field(3, ge=1, le=100, description="N: faulty probes among the last M.")
+    confirm_count: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="N: faulty probes among the last M; also the faulty probes in a row a"
+        " new kind of fault must hold before the change is announced.",
+    )
     min_fault_seconds: float = Field(
         120, ge=0, le=86400, description="A fault must persist this long before it pages."
     )

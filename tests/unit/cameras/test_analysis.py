@@ -207,6 +207,12 @@ def test_frame_rate_below_expected() -> None:
 # Measures in isolation.
 
 
+def test_frame_rate_holds_when_rtcp_rebases_the_clock() -> None:
+    # frames read while FFmpeg analysed the stream, then the sender report's re-basing
+    assert frame_rate([0.0, 0.2, 0.4, 0.6, 0.0, 0.2, 0.4]) == pytest.approx(5.0)
+    assert frame_rate([0.0, 0.2, 0.4, 7.0, 7.2, 7.4]) == pytest.approx(5.0)
+
+
 def test_frame_rate_skips_repeated_and_backward_timestamps() -> None:
     assert frame_rate([0.0, 0.0, 0.04, 0.08, 0.12]) == pytest.approx(25.0)
     assert frame_rate([0.0, 0.0]) is None
