@@ -1,4 +1,4 @@
-"""The SQLite file: opening it, its schema, and one-writer transactions.
+"""The SQLite file: opening (and upgrading) it, and one-writer transactions.
 
 WAL mode so readers (API, console) never block the writer; ``synchronous=FULL`` by
 default so a committed alert survives power loss, not just a process crash. Every write
@@ -19,113 +19,9 @@ from pathlib import Path
 import aiosqlite
 
 from gateway.errors import StoreError
+from gateway.store import schema
 
 log = logging.getLogger(__name__)
-
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    terminal_id TEXT NOT NULL,
-    alert_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    origin TEXT NOT NULL,
-    pressed_at REAL NOT NULL,
-    received_at REAL NOT NULL,
-    stage TEXT NOT NULL DEFAULT 'received',
-    stage_rank INTEGER NOT NULL DEFAULT 0,
-    district TEXT NOT NULL,
-    town TEXT NOT NULL,
-    village TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT '{}',
-    accepted_by TEXT,
-    eta_s INTEGER,
-    escalation_level INTEGER NOT NULL DEFAULT 0,
-    acked_rank INTEGER NOT NULL DEFAULT -1,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (terminal_id, alert_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS alerts_by_rank ON alerts (stage_rank, received_at);
-CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (received_at);
-CREATE INDEX IF NOT EXISTS alerts_by_update ON alerts (updated_at);
-CREATE INDEX IF NOT EXISTS alerts_open ON alerts (received_at) WHERE stage_rank < 3;
-CREATE INDEX IF NOT EXISTS alerts_unaccepted ON alerts (received_at) WHERE stage_rank < 2;
--- Stages committed but not yet confirmed published to the terminal (the ack outbox).
-CREATE INDEX IF NOT EXISTS alerts_unacked ON alerts (updated_at) WHERE acked_rank < stage_rank;
-
-CREATE TABLE IF NOT EXISTS alert_timeline (
-    id INTEGER PRIMARY KEY,
-    terminal_id TEXT NOT NULL,
-    alert_id TEXT NOT NULL,
-    action TEXT NOT NULL,
-    at REAL NOT NULL,
-    actor TEXT,
-    note TEXT
-);
-CREATE INDEX IF NOT EXISTS timeline_by_alert ON alert_timeline (terminal_id, alert_id, at);
-
-CREATE TABLE IF NOT EXISTS health (
-    terminal_id TEXT NOT NULL,
-    report_id TEXT NOT NULL,
-    ts REAL NOT NULL,
-    received_at REAL NOT NULL,
-    vitals TEXT NOT NULL,
-    PRIMARY KEY (terminal_id, report_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS health_by_terminal ON health (terminal_id, ts);
-
-CREATE TABLE IF NOT EXISTS terminal_state (
-    terminal_id TEXT PRIMARY KEY,
-    last_seen REAL NOT NULL,
-    online INTEGER NOT NULL DEFAULT 1,
-    reported_offline INTEGER NOT NULL DEFAULT 0,
-    will_at REAL,
-    offline_at REAL,
-    battery_pct INTEGER,
-    signal_dbm INTEGER,
-    firmware TEXT,
-    last_selftest_at REAL,
-    selftest_missed INTEGER NOT NULL DEFAULT 0,
-    flap_penalty REAL NOT NULL DEFAULT 0,
-    flap_at REAL NOT NULL DEFAULT 0,
-    muted INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS terminal_state_by_seen ON terminal_state (online, last_seen);
-
-CREATE TABLE IF NOT EXISTS events (
-    event_id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    occurred_at REAL NOT NULL,
-    source TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at REAL NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS outbox (
-    event_id TEXT NOT NULL,
-    sink TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    next_attempt_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    lease_until REAL NOT NULL DEFAULT 0,
-    lease_owner TEXT,
-    last_error TEXT,
-    dead INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (event_id, sink)
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sink, dead, priority, next_attempt_at);
-
-CREATE TABLE IF NOT EXISTS audit_log (
-    id INTEGER PRIMARY KEY,
-    at REAL NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT,
-    detail TEXT
-);
-"""
 
 
 class Database:
@@ -167,27 +63,66 @@ class Database:
 
 async def _connect(path: Path, synchronous: str) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute("PRAGMA busy_timeout = 10000")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute(f"PRAGMA synchronous = {synchronous}")
+    try:
+        await conn.execute("PRAGMA busy_timeout = 10000")
+        await conn.execute(f"PRAGMA synchronous = {synchronous}")
+    except BaseException:
+        await conn.close()
+        raise
     conn.row_factory = aiosqlite.Row
     return conn
 
 
+def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> Path | None:
+    """A copy of a file about to be upgraded, so an upgrade can always be undone."""
+    start = schema.version(conn)
+    if start == 0 or start >= schema.LATEST:
+        return None
+    copy = path.with_name(f"{path.name}.schema-v{start}.bak")
+    with sqlite3.connect(copy) as target:
+        conn.backup(target)
+    target.close()
+    return copy
+
+
+def prepare(path: Path) -> tuple[int, int]:
+    """WAL mode, then the schema ladder (see :mod:`gateway.store.schema`). Synchronous."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        copy = _backup_before_upgrade(conn, path)
+        if copy is not None:
+            log.warning("upgrading %s; the previous version is kept in %s", path, copy)
+        return schema.migrate(conn)
+    finally:
+        conn.close()
+
+
 @asynccontextmanager
 async def open_database(path: Path, synchronous: str = "FULL") -> AsyncIterator[Database]:
-    """Open (and create or migrate) the database at ``path``."""
+    """Open the database at ``path``, creating or upgrading its schema first.
+
+    Any failure is a :class:`StoreError`, raised only after every connection (and its
+    thread) opened so far is closed again, so a caller that exits leaves nothing behind.
+    """
     if synchronous not in ("FULL", "NORMAL"):
         raise ValueError("synchronous must be FULL or NORMAL")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        writer = await _connect(path, synchronous)
-        await writer.executescript(SCHEMA)
-        await writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        reader = await _connect(path, synchronous)
-    except sqlite3.Error as exc:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        before, after = await asyncio.to_thread(prepare, path)
+    except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"{path}: cannot open database: {exc}") from exc
-    db = Database(writer, reader)
+    if after > before:
+        log.info("database %s at schema version %d (was %d)", path, after, before)
+    opened: list[aiosqlite.Connection] = []
+    try:
+        for _ in range(2):
+            opened.append(await _connect(path, synchronous))
+    except sqlite3.Error as exc:
+        for conn in opened:
+            await conn.close()
+        raise StoreError(f"{path}: cannot open database: {exc}") from exc
+    db = Database(*opened)
     try:
         yield db
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,32 @@ def test_provision_then_check_config(tmp_path: Path) -> None:
     result = _gateway("check-config", str(config))
     assert result.returncode == 0, result.stderr
     assert "30 terminals" in result.stdout
+
+
+def _site_config(tmp_path: Path, db: Path) -> Path:
+    site = tmp_path / "site"
+    assert _gateway("provision", "--out", str(site), "--terminals", "3").returncode == 0
+    config = tmp_path / "gw.toml"
+    config.write_text(
+        f'[registry]\npath = "{site / "terminals.csv"}"\n'
+        f'[store]\npath = "{db}"\n[http]\nport = 0\n[console]\nenabled = false\n'
+    )
+    return config
+
+
+@pytest.mark.parametrize("damage", ["newer_schema", "not_a_database"])
+def test_a_store_that_cannot_be_opened_ends_the_process(tmp_path: Path, damage: str) -> None:
+    db = tmp_path / "gateway.db"
+    if damage == "newer_schema":
+        conn = sqlite3.connect(db)
+        conn.execute("PRAGMA user_version = 999")
+        conn.close()
+    else:
+        db.write_bytes(b"this is no SQLite file" * 100)
+
+    # Exits by itself (a thread left running would hold the process until the timeout).
+    result = _gateway("run", "--config", str(_site_config(tmp_path, db)))
+
+    assert result.returncode != 0
+    assert str(db) in result.stderr
+    assert "Traceback" not in result.stderr
