@@ -6,7 +6,7 @@ terminals ─MQTT─▶ BrokerLink ─▶ Intake (route → plan → store) ─�
                           Forwarder(webhook) / Forwarder(upstream) ─▶ command center
                                           │ confirmed
                                           ▼
-                             Operations.mark_delivered ─▶ ack "delivered"
+              Outbox.confirm (row deleted + alert "delivered", one commit) ─▶ ack "delivered"
 Supervisor (offline / restored / self-test) and the camera monitor add events too;
 the HTTP server serves /healthz, /metrics, the API and the console.
 """
@@ -31,7 +31,7 @@ from gateway.console.camera_views import MonitorViews
 from gateway.console.context import open_console
 from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
-from gateway.forward.forwarder import Forwarder
+from gateway.forward.forwarder import Forwarder, lanes
 from gateway.forward.upstream import UpstreamSink
 from gateway.forward.webhook import POOL_SIZE, SpreadClient, WebhookSink
 from gateway.http.auth import TokenAuth
@@ -115,7 +115,7 @@ class Gateway:
                 self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock
             )
             upstream = UpstreamSink(cfg.upstream) if cfg.upstream.enabled else None
-            self._build_forwarders(outbox, ops, http, upstream)
+            self._build_forwarders(outbox, acks, http, upstream)
             supervisor = Supervisor(
                 db, self.registry, cfg.supervision, self.sinks, self.wake, self._clock
             )
@@ -161,8 +161,9 @@ class Gateway:
 
     async def _webhook_client(self, stack: AsyncExitStack) -> SpreadClient:
         wh = self.cfg.webhook
-        pools = max(1, -(-wh.concurrency // POOL_SIZE))
+        pools = max(1, -(-(wh.concurrency + wh.alarm_concurrency) // POOL_SIZE))
         limits = httpx.Limits(max_connections=min(POOL_SIZE, wh.concurrency))
+        # One connection per request in flight, across both lanes.
         clients = [
             await stack.enter_async_context(httpx.AsyncClient(timeout=wh.timeout_s, limits=limits))
             for _ in range(pools)
@@ -170,30 +171,30 @@ class Gateway:
         return SpreadClient(clients)
 
     def _build_forwarders(
-        self,
-        outbox: Outbox,
-        ops: Operations,
-        http: SpreadClient,
-        upstream: UpstreamSink | None,
+        self, outbox: Outbox, acks: AckPublisher, http: SpreadClient, upstream: UpstreamSink | None
     ) -> None:
-        wh = self.cfg.webhook
+        wh, up = self.cfg.webhook, self.cfg.upstream
         backoff = Backoff(base=wh.backoff_base_s, cap=wh.backoff_cap_s)
         common: dict[str, Any] = {
-            "lease_s": wh.timeout_s * 3, "retry_for_s": wh.retry_for_h * 3600,
-            "backoff": backoff, "clock": self._clock,
+            "acks": acks, "retry_for_s": wh.retry_for_h * 3600, "backoff": backoff,
+            "clock": self._clock,
         }  # fmt: skip
         if wh.enabled:
-            sink = WebhookSink(wh.url, wh.secret.get_secret_value(), http)
+            batch = wh.format == "batch"
+            sink = WebhookSink(wh.url, wh.secret.get_secret_value(), http, batch=batch)
+            plan = lanes(wh.concurrency, wh.alarm_concurrency, wh.batch_max if batch else 1,
+                         wh.linger_s)  # fmt: skip
             self._forwarders.append(
-                Forwarder(sink, outbox, concurrency=wh.concurrency,
-                          on_delivered=ops.mark_delivered, **common)
+                Forwarder(sink, outbox, confirms_terminals=True, lease_s=wh.timeout_s * 3,
+                          lanes=plan, **common)
             )  # fmt: skip
         if upstream is not None:
             # The upstream confirms delivery to the terminal only when it is the sole sink.
-            confirm = None if wh.enabled else ops.mark_delivered
+            plan = lanes(up.concurrency, 1, up.batch_max, wh.linger_s)
             self._forwarders.append(
-                Forwarder(upstream, outbox, concurrency=64, on_delivered=confirm, **common)
-            )
+                Forwarder(upstream, outbox, confirms_terminals=not wh.enabled,
+                          lease_s=up.timeout_s * 3, lanes=plan, **common)
+            )  # fmt: skip
 
     async def _announce_ready(self) -> None:
         await self.link.wait_connected()

@@ -80,7 +80,17 @@ class WebhookConfig(StrictModel):
     url: str = Field("http://127.0.0.1:8900/webhook", pattern=r"^https?://")
     secret: SecretStr = Field(SecretStr(""), description="whsec_… (GATEWAY__WEBHOOK__SECRET).")
     timeout_s: float = Field(10.0, gt=0, le=300)
-    concurrency: int = Field(64, ge=1, le=512, description="Deliveries in flight.")
+    format: Literal["batch", "event"] = Field(
+        "batch", description="batch: many events per signed request; event: one per request."
+    )
+    batch_max: int = Field(200, ge=1, le=5000, description="Events per request (batch format).")
+    linger_s: float = Field(
+        0.2, ge=0, le=10, description="Telemetry waits up to this long to fill a batch."
+    )
+    concurrency: int = Field(8, ge=1, le=512, description="Requests in flight.")
+    alarm_concurrency: int = Field(
+        4, ge=1, le=64, description="Further requests in flight that carry only alarms."
+    )
     retry_for_h: float = Field(72.0, ge=0.01, le=24 * 30, description="Then dead-letter.")
     backoff_base_s: float = Field(1.0, gt=0, le=3600)
     backoff_cap_s: float = Field(300.0, gt=0, le=86_400)
@@ -104,6 +114,8 @@ class UpstreamConfig(StrictModel):
     client_id: str = Field("eldercare-gateway-up-1", min_length=1, max_length=64)
     topic_prefix: str = Field("ec/v1/district", description="Events go to {prefix}/{type}.")
     timeout_s: float = Field(10.0, gt=0, le=300)
+    batch_max: int = Field(200, ge=1, le=5000, description="Publishes in flight per batch.")
+    concurrency: int = Field(4, ge=1, le=64, description="Batches in flight.")
 
 
 class HttpConfig(StrictModel):

@@ -31,7 +31,15 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
 DELIVERIES = Counter(
-    "gateway_deliveries_total", "Delivery attempts by sink and outcome.", ["sink", "outcome"]
+    "gateway_deliveries_total",
+    "Events handed to a sink, by outcome (ok, retry, rejected, dead, error).",
+    ["sink", "outcome"],
+)
+DELIVERY_BATCH = Histogram(
+    "gateway_delivery_batch_events",
+    "Events per delivery (one webhook request, or one batch of MQTT publishes).",
+    ["sink"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
 )
 DELIVERY_SECONDS = Histogram(
     "gateway_delivery_seconds",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
+from collections.abc import Sequence
 
 import aiomqtt
 
@@ -51,13 +51,18 @@ class UpstreamSink:
             await asyncio.sleep(backoff.delay(attempt))
             attempt += 1
 
-    async def deliver(self, item: OutboxItem) -> None:
+    async def deliver(self, items: Sequence[OutboxItem]) -> dict[str, DeliveryError]:
+        """Publish every item at once (QoS 1); each PUBACK confirms its own event."""
+        results = await asyncio.gather(*(self._publish(item) for item in items))
+        return {item.event_id: error for item, error in zip(items, results, strict=True) if error}
+
+    async def _publish(self, item: OutboxItem) -> DeliveryError | None:
         client = self._client
         if client is None:
-            raise DeliveryError("upstream broker not connected")
-        topic = f"{self._cfg.topic_prefix}/{item.body['type']}"
-        body = json.dumps(item.body, ensure_ascii=False, separators=(",", ":"))
+            return DeliveryError("upstream broker not connected")
+        topic = f"{self._cfg.topic_prefix}/{item.type}"
         try:
-            await client.publish(topic, body, qos=1, timeout=self._cfg.timeout_s)
+            await client.publish(topic, item.raw, qos=1, timeout=self._cfg.timeout_s)
         except aiomqtt.MqttError as exc:
-            raise DeliveryError(f"upstream publish failed: {exc}") from exc
+            return DeliveryError(f"upstream publish failed: {exc}")
+        return None

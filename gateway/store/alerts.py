@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from firmware_protocol.messages import Stage
 from gateway.core.events import Event, Priority
 from gateway.store.db import Database
@@ -53,43 +55,9 @@ class AlertStore:
         self._sinks = list(sinks)
 
     async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
-        """Apply stage changes that move an alert forward; return those that did.
-
-        ``accepted`` and ``resolved`` also become events, so that every other party (and
-        the command center itself, if the console made the change) learns of them.
-        """
-        moved: list[StageUpdate] = []
-        events: list[Event] = []
+        """Apply stage changes that move an alert forward; return those that did."""
         async with self._db.transaction() as conn:
-            for adv in advances:
-                cursor = await conn.execute(
-                    "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
-                    " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
-                    " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
-                    " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < ?"
-                    " RETURNING district, town, village, accepted_by, eta_s",
-                    (adv.stage.value, adv.stage.rank, now, adv.stage.value, adv.actor,
-                     adv.stage.value, adv.eta_s, adv.terminal_id, adv.alert_id, adv.stage.rank),
-                )  # fmt: skip
-                row = await cursor.fetchone()
-                await cursor.close()
-                if row is None:
-                    continue
-                await conn.execute(
-                    "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
-                )
-                # Who took it (accepted) or closed it (resolved); no name for "delivered".
-                by = None if adv.stage is Stage.DELIVERED else adv.actor
-                moved.append(
-                    StageUpdate(adv.terminal_id, adv.alert_id, adv.stage,
-                                by=by, eta_s=row["eta_s"], note=adv.note)
-                )  # fmt: skip
-                if adv.stage is not Stage.DELIVERED:
-                    events.append(_stage_event(adv, (row[0], row[1], row[2]), now))
-            await insert_events(conn, events, self._sinks, now)
-        return moved
+            return await advance_in(conn, advances, self._sinks, now)
 
     async def mark_acked(self, updates: Sequence[StageUpdate]) -> None:
         """The broker accepted these acks: they leave the ack outbox."""
@@ -159,6 +127,56 @@ class AlertStore:
         )
         async with self._db.reader.execute(query, [*params, limit]) as cursor:
             return [_alert_json(dict(row)) async for row in cursor]
+
+
+async def _advance_one(
+    conn: aiosqlite.Connection, adv: Advance, now: float
+) -> tuple[StageUpdate, tuple[str, ...]] | None:
+    cursor = await conn.execute(
+        "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
+        " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
+        " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
+        " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < ?"
+        " RETURNING district, town, village, accepted_by, eta_s",
+        (adv.stage.value, adv.stage.rank, now, adv.stage.value, adv.actor,
+         adv.stage.value, adv.eta_s, adv.terminal_id, adv.alert_id, adv.stage.rank),
+    )  # fmt: skip
+    row = await cursor.fetchone()
+    await cursor.close()
+    if row is None:
+        return None
+    await conn.execute(
+        "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
+    )
+    # Who took it (accepted) or closed it (resolved); no name for "delivered".
+    by = None if adv.stage is Stage.DELIVERED else adv.actor
+    update = StageUpdate(
+        adv.terminal_id, adv.alert_id, adv.stage, by=by, eta_s=row["eta_s"], note=adv.note
+    )
+    return update, (row[0], row[1], row[2])
+
+
+async def advance_in(
+    conn: aiosqlite.Connection, advances: Sequence[Advance], sinks: Sequence[str], now: float
+) -> list[StageUpdate]:
+    """Move alerts forward inside the caller's transaction; return the moves made.
+
+    ``accepted`` and ``resolved`` also become events, so that every other party (and
+    the command center itself, if the console made the change) learns of them.
+    """
+    moved: list[StageUpdate] = []
+    events: list[Event] = []
+    for adv in advances:
+        done = await _advance_one(conn, adv, now)
+        if done is None:
+            continue
+        moved.append(done[0])
+        if adv.stage is not Stage.DELIVERED:
+            events.append(_stage_event(adv, done[1], now))
+    await insert_events(conn, events, sinks, now)
+    return moved
 
 
 def _alert_json(row: dict[str, Any]) -> dict[str, Any]:

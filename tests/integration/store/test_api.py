@@ -278,7 +278,7 @@ async def dead_letter_the_alert(api: Api) -> None:
     outbox = Outbox(api.db)
     items = await outbox.claim("webhook", 10, T0, 30)
     [item] = [i for i in items if i.event_id == "alert:T0001:b1"]
-    await outbox.dead_letter(item, "HTTP 400")
+    await outbox.settle_failures([], [(item, "HTTP 400")])
 
 
 async def test_dead_letters_are_listed_for_integrations(api: Api) -> None:
