@@ -46,6 +46,7 @@ from gateway.store.audit import AuditLog
 from gateway.store.db import open_database
 from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
+from gateway.store.retention import Retention
 from gateway.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,7 @@ class Gateway:
             self._intake = Intake(
                 self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock
             )
+            await self._intake.prepare()
             upstream = UpstreamSink(cfg.upstream) if cfg.upstream.enabled else None
             self._build_forwarders(outbox, acks, http, upstream)
             supervisor = Supervisor(
@@ -151,6 +153,7 @@ class Gateway:
                 if upstream is not None:
                     tg.create_task(upstream.run(), name="upstream-link")
                 tg.create_task(supervisor.run(), name="supervisor")
+                tg.create_task(Retention(db, cfg.store, self._clock).run(), name="retention")
                 tg.create_task(serve(app, sock), name="http")
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
                 tg.create_task(self._announce_ready(), name="ready")

@@ -59,6 +59,26 @@ class StoreConfig(StrictModel):
     synchronous: Literal["FULL", "NORMAL"] = Field(
         "FULL", description="FULL survives power loss; NORMAL only process crashes."
     )
+    health_raw_days: float = Field(
+        2.0,
+        ge=1,
+        le=3650,
+        description="Raw health reports are kept this long (the console"
+        " charts the last 24 h), then folded into a daily summary per terminal.",
+    )
+    health_daily_days: int = Field(
+        730, ge=1, le=36500, description="Daily health summaries are kept this long."
+    )
+    events_days: float = Field(
+        30.0,
+        ge=1,
+        le=3650,
+        description="Forwarded events (other than health reports, which"
+        " are dropped once delivered) are kept this long.",
+    )
+    retention_interval_s: float = Field(
+        60.0, gt=0, le=86_400, description="How often old rows are folded or dropped."
+    )
 
 
 class IntakeConfig(StrictModel):

@@ -47,6 +47,21 @@ DELIVERY_SECONDS = Histogram(
     ["sink"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600),
 )
+INTAKE_FAILURES = Counter(
+    "gateway_intake_failed_batches_total",
+    "Intake batches that raised and were taken apart message by message.",
+)
+QUARANTINED = Counter(
+    "gateway_quarantined_messages_total",
+    "Messages set aside because intake failed on them (new), or dropped on sight as a"
+    " repeat of one (repeat).",
+    ["kind"],
+)
+RETENTION_ROWS = Counter(
+    "gateway_retention_rows_total",
+    "Rows folded (health reports) or dropped (summaries, events) by retention, by table.",
+    ["table"],
+)
 OUTBOX = Gauge("gateway_outbox_rows", "Rows waiting in the outbox.", ["sink", "state"])
 MQTT_CONNECTED = Gauge("gateway_mqtt_connected", "1 while connected to the broker.", ["link"])
 MQTT_RECONNECTS = Counter("gateway_mqtt_reconnects_total", "Broker connection losses.", ["link"])

@@ -15,9 +15,10 @@ from typing import Any
 import aiosqlite
 
 from firmware_protocol.messages import Stage, TerminalState
-from gateway.core.intake import AlertRow, Cancel, HealthRow, IntakePlan, Seen, health_event_id
+from gateway.core.intake import AlertRow, Cancel, IntakePlan, Seen
 from gateway.store.db import Database
 from gateway.store.events import insert_events
+from gateway.store.health import insert_reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,34 +103,6 @@ async def _apply_cancels(
     return resolved
 
 
-async def _insert_health(conn: aiosqlite.Connection, rows: Sequence[HealthRow]) -> set[str]:
-    """Store new reports; return the event ids of those that were stored before.
-
-    The report table is what deduplicates a retransmitted report: its event is dropped
-    once delivered, so it must not be raised again.
-    """
-    stored: set[str] = set()
-    for start in range(0, len(rows), 1000):
-        chunk = rows[start : start + 1000]
-        values = ",".join("(?,?,?,?,?)" for _ in chunk)
-        params = [
-            part
-            for h in chunk
-            for part in (h.terminal_id, h.report_id, h.ts, h.received_at, _vitals_json(h))
-        ]
-        async with conn.execute(
-            "INSERT INTO health (terminal_id, report_id, ts, received_at, vitals)"
-            f" VALUES {values} ON CONFLICT DO NOTHING RETURNING terminal_id, report_id",
-            params,
-        ) as cursor:
-            stored.update([health_event_id(row[0], row[1]) async for row in cursor])
-    return {health_event_id(h.terminal_id, h.report_id) for h in rows} - stored
-
-
-def _vitals_json(row: HealthRow) -> str:
-    return json.dumps(dict(row.vitals), separators=(",", ":"))
-
-
 def _row(s: Seen, prior: tuple[Any, ...] | None) -> tuple[Any, ...]:
     """One terminal's upsert values, folding in an earlier sign of life from the batch."""
     will_at = s.at if s.state is TerminalState.OFFLINE else None
@@ -190,7 +163,7 @@ async def apply_plan(
         )  # fmt: skip
         if new_alerts:
             await _insert_alerts(conn, new_alerts)
-        repeated = await _insert_health(conn, plan.health) if plan.health else set()
+        repeated = await insert_reports(conn, plan.health) if plan.health else set()
         if plan.seen:
             await _record_seen(conn, plan.seen)
         fresh_cancels = [c for c in plan.cancels if (c.terminal_id, c.cancel_id) not in before]
