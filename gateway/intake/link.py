@@ -76,6 +76,10 @@ class BrokerLink:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 60
             kwargs["properties"] = props
+        else:
+            # A lone gateway keeps its session: the broker queues what arrives while it
+            # restarts. In a shared group a dead member must not hold messages back.
+            kwargs["clean_session"] = self._cfg.share_group is not None
         return aiomqtt.Client(
             self._cfg.host,
             self._cfg.port,
