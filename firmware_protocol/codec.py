@@ -296,10 +296,13 @@ def decode_uplink(topic_name: str, payload: bytes) -> Uplink:
     return decoder(terminal_id, payload)
 
 
+#: Compact UTF-8 JSON; one encoder for every payload (json.dumps with arguments builds
+#: a new one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _dump(doc: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {k: v for k, v in doc.items() if v is not None}, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return _ENCODER.encode({k: v for k, v in doc.items() if v is not None}).encode()
 
 
 def encode_alert(alert: Alert) -> bytes:

@@ -6,13 +6,12 @@ so a retransmitted alert whose delivery already completed is never delivered aga
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from gateway.core.events import Event
+from gateway.core.events import Event, compact_json
 
 if TYPE_CHECKING:
     from gateway.store.db import Database
@@ -52,7 +51,7 @@ async def insert_events(
         " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         [
             (e.event_id, e.type, int(e.priority), e.occurred_at, e.source,
-             json.dumps(e.to_json(), ensure_ascii=False, separators=(",", ":")), now)
+             compact_json(e.to_json()), now)
             for e in fresh.values()
         ],
     )  # fmt: skip

@@ -7,7 +7,6 @@ after this returns, i.e. after the commit.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 import aiosqlite
 
 from firmware_protocol.messages import Stage, TerminalState
+from gateway.core.events import compact_json
 from gateway.core.intake import AlertRow, Cancel, IntakePlan, Seen
 from gateway.store.db import Database
 from gateway.store.events import insert_events
@@ -64,7 +64,7 @@ async def _insert_alerts(conn: aiosqlite.Connection, rows: Sequence[AlertRow]) -
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (r.terminal_id, r.alert_id, r.kind, r.origin, r.pressed_at, r.received_at,
-             *r.region[:3], json.dumps(dict(r.detail), ensure_ascii=False), r.received_at)
+             *r.region[:3], compact_json(dict(r.detail)), r.received_at)
             for r in rows
         ],
     )  # fmt: skip
