@@ -174,6 +174,13 @@ class Outbox:
         ) as cursor:
             return {(row[0], bool(row[1])): row[2] async for row in cursor}
 
+    async def backlog(self) -> dict[str, tuple[int, float | None]]:
+        """Live (not dead-lettered) rows per sink, and when the oldest of them was created."""
+        async with self._db.reader.execute(
+            "SELECT sink, count(*), min(created_at) FROM outbox WHERE dead = 0 GROUP BY sink"
+        ) as cursor:
+            return {row[0]: (row[1], row[2]) async for row in cursor}
+
     async def dead_letters(
         self, limit: int = 100, region: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
