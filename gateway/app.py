@@ -46,7 +46,7 @@ from gateway.operations import Operations
 from gateway.registry import Registry, RegistryHolder
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
-from gateway.store.db import open_database
+from gateway.store.db import Database, open_database
 from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
 from gateway.supervisor import Supervisor
@@ -74,7 +74,9 @@ class Gateway:
         self._environ = environ
         self._clock = clock
         self._forwarders: list[Forwarder] = []
-        self.ready = asyncio.Event()
+        self.ready = asyncio.Event()  # connected to the broker: alarms are taken
+        self.serving = asyncio.Event()  # store open, HTTP served
+        self.db: Database | None = None
         self.http_port: int | None = None
         self.link = BrokerLink(cfg.mqtt, cfg.intake, self._handle)
         self._intake: Intake | None = None
@@ -106,6 +108,7 @@ class Gateway:
             open_database(cfg.store.path, cfg.store.synchronous) as db,
             AsyncExitStack() as stack,
         ):
+            self.db = db
             http = await self._webhook_client(stack)
             outbox = Outbox(db)
             await outbox.release_own_leases()
@@ -161,11 +164,12 @@ class Gateway:
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
                 tg.create_task(self._announce_ready(), name="ready")
                 tg.create_task(self.reloader.run(), name="registry-reload")
-                tg.create_task(self.notifier.run(self.ready), name="systemd-notify")
+                tg.create_task(self.notifier.run(self.serving, self.ready), name="systemd-notify")
                 if cameras is not None:
                     tg.create_task(cameras.run(), name="camera-monitor")
                 if console is not None:
                     tg.create_task(console.escalator().run(), name="escalator")
+                self.serving.set()
 
     def _health_checks(self, outbox: Outbox, upstream: UpstreamSink | None) -> dict[str, Check]:
         checks = {

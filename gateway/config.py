@@ -244,13 +244,22 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def _disabled_sections(doc: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, section in doc.items()
+        if isinstance(section, dict) and str(section.get("enabled", "")).lower() == "false"
+    )
+
+
 def parse_config(doc: Mapping[str, Any], environ: Mapping[str, str]) -> GatewayConfig:
     """Validate a config document with environment overrides applied."""
+    merged = apply_env(dict(doc), environ)
+    # The context carries the environment to secrets resolved during validation, and
+    # which sections are switched off (whose secrets are then not demanded).
+    context = {"environ": environ, "disabled": _disabled_sections(merged)}
     try:
-        # The context carries the environment to secrets resolved during validation.
-        return GatewayConfig.model_validate(
-            apply_env(dict(doc), environ), context={"environ": environ}
-        )
+        return GatewayConfig.model_validate(merged, context=context)
     except ValidationError as exc:
         # from None: the validation error's text carries raw input, secrets included.
         raise ConfigError(_describe(exc)) from None

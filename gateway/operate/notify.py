@@ -1,6 +1,8 @@
 """systemd's readiness and watchdog protocol (``sd_notify``): datagrams to $NOTIFY_SOCKET.
 
-``READY=1`` once the gateway is connected and serving, ``WATCHDOG=1`` at half the
+``READY=1`` once the store is open and HTTP is served (a broker that is down is a
+reason to retry, not to fail the start), ``STATUS=`` when the broker link is up,
+``WATCHDOG=1`` at half the
 unit's ``WatchdogSec`` for as long as the event loop runs (a loop that hangs stops
 the pings and systemd restarts the process), ``STOPPING=1`` on the way out. Outside
 systemd ($NOTIFY_SOCKET unset) every call does nothing.
@@ -41,10 +43,18 @@ class Notifier:
             except OSError as exc:  # systemd gone or the socket not ours: nothing to tell
                 log.debug("sd_notify %r failed: %s", message, exc)
 
-    async def run(self, ready: asyncio.Event) -> None:
-        """``READY=1`` once ``ready`` is set, then watchdog pings until cancelled."""
-        await ready.wait()
-        self.notify("READY=1\nSTATUS=connected and serving")
-        while self.watchdog_s is not None:
+    async def run(self, serving: asyncio.Event, connected: asyncio.Event) -> None:
+        """``READY=1`` once ``serving`` is set, then watchdog pings until cancelled."""
+        await serving.wait()
+        self.notify("READY=1\nSTATUS=serving; connecting to the broker")
+        if self.watchdog_s is None:
+            await connected.wait()
+            self.notify("STATUS=serving; broker connected")
+            return
+        told = False
+        while True:
+            if connected.is_set() and not told:
+                self.notify("STATUS=serving; broker connected")
+                told = True
             self.notify("WATCHDOG=1")
             await asyncio.sleep(self.watchdog_s / 2)
