@@ -108,6 +108,19 @@ def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> Path | None:
     return copy
 
 
+def _probe_write(conn: sqlite3.Connection) -> None:
+    """Rewrite the header's version as it is: a file SQLite silently opened read-only
+    (write-protected file or directory) fails here, at start, not at the first alarm."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"PRAGMA user_version = {schema.version(conn)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def prepare(path: Path) -> tuple[int, int]:
     """WAL mode, then the schema ladder (see :mod:`gateway.store.schema`). Synchronous."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
@@ -116,7 +129,9 @@ def prepare(path: Path) -> tuple[int, int]:
         copy = _backup_before_upgrade(conn, path)
         if copy is not None:
             log.warning("upgrading %s; the previous version is kept in %s", path, copy)
-        return schema.migrate(conn)
+        versions = schema.migrate(conn)
+        _probe_write(conn)
+        return versions
     finally:
         conn.close()
 

@@ -58,10 +58,10 @@ def gateway_process(
         yield proc
 
 
-async def wait_healthy(port: int, proc: ManagedProcess, timeout: float = 30) -> dict[str, Any]:
-    """Poll ``/healthz`` until 200; fail early if the process died."""
+async def wait_healthy(port: int, proc: ManagedProcess) -> dict[str, Any]:
+    """Poll ``/healthz`` until 200 (for at most 30 s); fail early if the process died."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout(30):
             while True:
                 if not proc.running:
                     raise AssertionError(f"gateway exited:\n{proc.tail(40)}")
@@ -83,3 +83,9 @@ async def metric(port: int, line_start: str) -> float:
         if line.startswith(line_start):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
+
+
+async def until_metric(port: int, line_start: str, at_least: float) -> None:
+    """Return once the metric reaches ``at_least`` (the caller sets the timeout)."""
+    while await metric(port, line_start) < at_least:  # noqa: ASYNC110 - polling over HTTP
+        await asyncio.sleep(0.1)

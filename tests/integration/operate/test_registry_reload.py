@@ -24,6 +24,7 @@ from tests.support.gateway_process import (
     command,
     gateway_process,
     metric,
+    until_metric,
     wait_healthy,
     write_config,
 )
@@ -138,13 +139,13 @@ async def test_a_bad_registry_file_leaves_the_old_one_in_force(
         # The command checks first and changes nothing …
         result = command("reload", "--config", str(config))
         assert result.returncode == 2
-        assert f"{site.registry_path}:{len(site.terminals) + 2}: invalid terminal_id" in result.stderr
+        bad_line = f"{site.registry_path}:{len(site.terminals) + 2}: invalid terminal_id"
+        assert bad_line in result.stderr
 
         # … and a gateway told directly keeps the registry it has.
         os.kill(int(pid_file.read_text()), signal.SIGHUP)
         async with asyncio.timeout(10):
-            while await metric(port, 'gateway_registry_reloads_total{outcome="rejected"}') < 1:
-                await asyncio.sleep(0.1)
+            await until_metric(port, 'gateway_registry_reloads_total{outcome="rejected"}', 1)
         async with connect_terminal(site.broker_port, t, site.passwords[t]) as terminal:
             await terminal.alert("still-known")
             async with asyncio.timeout(15):

@@ -89,9 +89,7 @@ def test_duplicate_terminal_id_names_both_lines(tmp_path: Path) -> None:
     ],
     ids=["extra-field", "open-quote", "short-header"],
 )
-def test_malformed_rows_are_named_with_their_line(
-    tmp_path: Path, text: str, message: str
-) -> None:
+def test_malformed_rows_are_named_with_their_line(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(RegistryError, match=message):
         load_registry(write(tmp_path, text))
 

@@ -30,15 +30,15 @@ def test_a_refused_password_is_logged_once_and_counted_each_time(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     state = LinkState("test-link", "127.0.0.1:1")
-    before = sample("gateway_mqtt_connect_failures_total", link="test-link", reason="not_authorized")
+    labels = {"link": "test-link", "reason": "not_authorized"}
+    before = sample("gateway_mqtt_connect_failures_total", **labels)
 
     with caplog.at_level(logging.INFO, logger="gateway.linkstate"):
         for _ in range(5):
             state.down(MqttConnectError(5))
         state.up()
 
-    after = sample("gateway_mqtt_connect_failures_total", link="test-link", reason="not_authorized")
-    assert after == before + 5
+    assert sample("gateway_mqtt_connect_failures_total", **labels) == before + 5
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 2
     assert "refuses the gateway's user name or password" in messages[0]
