@@ -29,10 +29,14 @@ def district_broker(root: Path) -> tuple[ManagedProcess, int]:
 
 
 @asynccontextmanager
-async def watching(port: int, topic: str, **login: str) -> AsyncIterator[asyncio.Queue[str]]:
+async def watching(
+    port: int, topic: str, username: str | None = None, password: str | None = None
+) -> AsyncIterator[asyncio.Queue[str]]:
     """Every payload published (or retained) on ``topic``, as it arrives."""
     seen: asyncio.Queue[str] = asyncio.Queue()
-    async with aiomqtt.Client("127.0.0.1", port, identifier=f"watch-{port}", **login) as client:
+    async with aiomqtt.Client(
+        "127.0.0.1", port, identifier=f"watch-{port}", username=username, password=password
+    ) as client:
         await client.subscribe(topic, qos=1)
 
         async def pump() -> None:
@@ -64,11 +68,11 @@ async def test_availability_turns_offline_on_both_brokers(
     local = availability_topic("ec/v1", doc["mqtt"]["client_id"])
     remote = availability_topic(UPSTREAM_PREFIX, "eldercare-gateway-up-1")
     # Only the gateway's account may read its topic on the terminals' broker.
-    login = {"username": GATEWAY_USER, "password": site.gateway_password}
+    login = (GATEWAY_USER, site.gateway_password)
     with upstream:
         upstream.wait_port("127.0.0.1", upstream_port)
         async with (
-            watching(site.broker_port, local, **login) as here,
+            watching(site.broker_port, local, *login) as here,
             watching(upstream_port, remote) as there,
         ):
             with gateway_process(config, site.root / "gateway.log") as gateway:
