@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import aiomqtt
@@ -15,6 +17,7 @@ from firmware_protocol.codec import decode_command
 from firmware_protocol.messages import Stage
 from gateway.config import ApiToken
 from gateway.http.auth import TokenAuth
+from gateway.http.health import Health, backlog_check, store_check
 from gateway.http.server import build_app
 from gateway.operations import Actor, Operations
 from gateway.registry import Registry
@@ -119,6 +122,39 @@ async def test_healthz_is_degraded_when_a_check_fails(api: Api) -> None:
 
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "broker": False}
+
+
+async def test_healthz_shows_details_and_fails_a_check_that_does_not_answer(api: Api) -> None:
+    async def backlog() -> Health:
+        return Health(True, {"webhook": {"pending": 3, "oldest_s": 1.5}})
+
+    async def hung() -> Health:
+        await asyncio.sleep(60)
+        return Health(True)
+
+    api.state["health_checks"].update({"outbox": backlog, "store": hung})
+
+    response = await api.client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["broker"], body["outbox"], body["store"]) == (True, True, False)
+    assert body["detail"]["outbox"]["webhook"]["pending"] == 3
+    assert "no answer" in body["detail"]["store"]["error"]
+
+
+async def test_healthz_of_a_real_store_reports_the_backlog(api: Api) -> None:
+    outbox = Outbox(api.db)
+    api.state["health_checks"].update({
+        "store": store_check(outbox, Path("gateway.db")),
+        "outbox": backlog_check(outbox, ["webhook"], max_age_s=60, clock=lambda: T0 + 120),
+    })  # fmt: skip
+
+    body = (await api.client.get("/healthz")).json()
+
+    assert body["store"] is True
+    assert body["outbox"] is False  # two alerts waiting since T0, older than 60 s
+    assert body["detail"]["outbox"]["webhook"] == {"pending": 2, "oldest_s": 120.0}
 
 
 async def test_metrics_are_prometheus_text_without_auth(api: Api) -> None:
