@@ -35,15 +35,18 @@ from gateway.forward.forwarder import Forwarder, lanes
 from gateway.forward.upstream import UpstreamSink
 from gateway.forward.webhook import POOL_SIZE, SpreadClient, WebhookSink
 from gateway.http.auth import TokenAuth
+from gateway.http.health import Check, backlog_check, link_check, store_check
 from gateway.http.server import bind, build_app, serve
 from gateway.intake.acks import AckPublisher, AckResender
 from gateway.intake.link import BrokerLink
 from gateway.intake.pipeline import Intake
+from gateway.operate.notify import Notifier
+from gateway.operate.reload import RegistryReloader
 from gateway.operations import Operations
-from gateway.registry import Registry
+from gateway.registry import Registry, RegistryHolder
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
-from gateway.store.db import open_database
+from gateway.store.db import Database, open_database
 from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
 from gateway.store.retention import Retention
@@ -65,11 +68,16 @@ class Gateway:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.cfg = cfg
-        self.registry = registry
+        #: Every component reads the registry through this holder; a reload swaps it.
+        self.registry = RegistryHolder(registry)
+        self.reloader = RegistryReloader(self.registry, cfg.registry.path)
+        self.notifier = Notifier(environ)
         self._environ = environ
         self._clock = clock
         self._forwarders: list[Forwarder] = []
-        self.ready = asyncio.Event()
+        self.ready = asyncio.Event()  # connected to the broker: alarms are taken
+        self.serving = asyncio.Event()  # store open, HTTP served
+        self.db: Database | None = None
         self.http_port: int | None = None
         self.link = BrokerLink(cfg.mqtt, cfg.intake, self._handle)
         self._intake: Intake | None = None
@@ -101,6 +109,7 @@ class Gateway:
             open_database(cfg.store.path, cfg.store.synchronous) as db,
             AsyncExitStack() as stack,
         ):
+            self.db = db
             http = await self._webhook_client(stack)
             outbox = Outbox(db)
             await outbox.release_own_leases()
@@ -137,9 +146,9 @@ class Gateway:
             app = build_app(
                 {
                     "operations": ops, "registry": self.registry, "outbox": outbox,
-                    "clock": self._clock, "wake": self.wake,
+                    "clock": self._clock, "wake": self.wake, "reloader": self.reloader,
                     "authenticators": [token_auth, *([console.auth] if console else [])],
-                    "health_checks": {"broker": lambda: self.link.connected},
+                    "health_checks": self._health_checks(outbox, upstream),
                 },
                 [*(guarded_camera_routes(cameras) if cameras else []),
                  *(console_routes(console) if console else [])],
@@ -157,10 +166,25 @@ class Gateway:
                 tg.create_task(serve(app, sock), name="http")
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
                 tg.create_task(self._announce_ready(), name="ready")
+                tg.create_task(self.reloader.run(), name="registry-reload")
+                tg.create_task(self.notifier.run(self.serving, self.ready), name="systemd-notify")
                 if cameras is not None:
                     tg.create_task(cameras.run(), name="camera-monitor")
                 if console is not None:
                     tg.create_task(console.escalator().run(), name="escalator")
+                self.serving.set()
+
+    def _health_checks(self, outbox: Outbox, upstream: UpstreamSink | None) -> dict[str, Check]:
+        checks = {
+            "broker": link_check(self.link.state),
+            "store": store_check(outbox, self.cfg.store.path),
+            "outbox": backlog_check(
+                outbox, self.sinks, self.cfg.http.health_backlog_age_s, self._clock
+            ),
+        }
+        if upstream is not None:
+            checks["upstream"] = link_check(upstream.state)
+        return checks
 
     async def _webhook_client(self, stack: AsyncExitStack) -> SpreadClient:
         wh = self.cfg.webhook

@@ -12,14 +12,15 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, StringConstraints, ValidationError, model_validator
 
 from gateway.cameras.config import CamerasConfig
 from gateway.config_base import StrictModel
 from gateway.console.config import ConsoleConfig
 from gateway.errors import ConfigError
+from gateway.operate.signals import TARGET_PATTERN
 
 ENV_PREFIX = "GATEWAY__"
 
@@ -141,6 +142,39 @@ class UpstreamConfig(StrictModel):
 class HttpConfig(StrictModel):
     host: str = Field("127.0.0.1", description="Console, API and /metrics listen here.")
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port.")
+    health_backlog_age_s: float = Field(
+        900.0, gt=0, le=7 * 86_400,
+        description="/healthz is degraded while an undelivered event is older than this.",
+    )  # fmt: skip
+
+
+ReloadTarget = Annotated[str, StringConstraints(pattern=TARGET_PATTERN)]
+
+
+class ReloadConfig(StrictModel):
+    """``python -m gateway reload``: put terminals added, moved or removed in force."""
+
+    pid_file: Path | None = Field(
+        None, description="The running gateway writes its PID here; reload sends it SIGHUP."
+    )
+    credentials: Path | None = Field(
+        None, description="terminal_id,password CSV; registered terminals become broker accounts."
+    )
+    broker_dir: Path | None = Field(
+        None, description="Directory of the broker's passwd and acl, rewritten on reload."
+    )
+    brokers: list[ReloadTarget] = Field(
+        default_factory=list, max_length=256,
+        description="Brokers told to re-read them: 'pidfile:PATH' or 'systemd:UNIT'.",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _accounts_need_both(self) -> ReloadConfig:
+        if (self.credentials is None) != (self.broker_dir is None):
+            raise ValueError("credentials and broker_dir go together")
+        if self.brokers and self.broker_dir is None:
+            raise ValueError("brokers to reload need broker_dir (and credentials)")
+        return self
 
 
 class ApiToken(StrictModel):
@@ -196,6 +230,7 @@ class GatewayConfig(StrictModel):
     webhook: WebhookConfig = Field(default_factory=lambda: WebhookConfig(enabled=False))
     upstream: UpstreamConfig = UpstreamConfig()
     http: HttpConfig = HttpConfig()
+    reload: ReloadConfig = ReloadConfig()
     api: ApiConfig = ApiConfig()
     supervision: SupervisionConfig = SupervisionConfig()
     rules: RulesConfig = RulesConfig()
@@ -241,13 +276,22 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def _disabled_sections(doc: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, section in doc.items()
+        if isinstance(section, dict) and str(section.get("enabled", "")).lower() == "false"
+    )
+
+
 def parse_config(doc: Mapping[str, Any], environ: Mapping[str, str]) -> GatewayConfig:
     """Validate a config document with environment overrides applied."""
+    merged = apply_env(dict(doc), environ)
+    # The context carries the environment to secrets resolved during validation, and
+    # which sections are switched off (whose secrets are then not demanded).
+    context = {"environ": environ, "disabled": _disabled_sections(merged)}
     try:
-        # The context carries the environment to secrets resolved during validation.
-        return GatewayConfig.model_validate(
-            apply_env(dict(doc), environ), context={"environ": environ}
-        )
+        return GatewayConfig.model_validate(merged, context=context)
     except ValidationError as exc:
         # from None: the validation error's text carries raw input, secrets included.
         raise ConfigError(_describe(exc)) from None

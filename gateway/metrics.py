@@ -69,3 +69,17 @@ TERMINAL_EVENTS = Counter(
     "gateway_terminal_events_total", "Supervision events raised, by type.", ["type"]
 )
 TERMINALS_OFFLINE = Gauge("gateway_terminals_offline", "Terminals currently declared offline.")
+REGISTRY_TERMINALS = Gauge("gateway_registry_terminals", "Terminals in the registry in force.")
+REGISTRY_RELOADS = Counter(
+    "gateway_registry_reloads_total", "Registry reloads by outcome.", ["outcome"]
+)
+STORE_ERRORS = Counter(
+    "gateway_store_errors_total",
+    "Database operations that failed, by kind (full, read_only, other).",
+    ["kind"],
+)
+MQTT_CONNECT_FAILURES = Counter(
+    "gateway_mqtt_connect_failures_total",
+    "Failed connection attempts by link and reason (not_authorized, refused, unreachable).",
+    ["link", "reason"],
+)

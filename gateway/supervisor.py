@@ -106,6 +106,8 @@ class Supervisor:
     def _decide(self, rows: list[TerminalRow], now: float) -> tuple[list[TerminalRow], list[Event]]:
         changed, events = [], []
         for row in rows:
+            if row.terminal_id not in self._registry:
+                continue  # removed from the registry: nobody is to be told about it
             new, raised = step(row, now, self._cfg)
             if new != row:
                 changed.append(new)

@@ -155,6 +155,15 @@ def _other_paths() -> dict[str, Any]:
                 "Roles: admin, technician.",
             )
         },
+        f"{BASE}/registry/reload": {
+            "post": _post(
+                "Put the registry file in force now (terminals added, moved, removed).",
+                None,
+                [],
+                _json("Applied, with counts; 422 names the line at fault.", {"type": "object"}),
+                "Roles: admin, integration; scoped to the whole site.",
+            )
+        },
         f"{BASE}/openapi.json": {
             "get": {
                 "summary": "This document.",

@@ -19,6 +19,7 @@ from typing import Protocol
 from gateway import metrics
 from gateway.config import RulesConfig
 from gateway.core.intake import plan_intake
+from gateway.errors import StoreFull, StoreReadOnly
 from gateway.intake.router import Raw, Router
 from gateway.registry import Terminal
 from gateway.store.db import Database
@@ -68,6 +69,8 @@ class Intake:
             return
         try:
             await self._process(raws)
+        except (StoreFull, StoreReadOnly):
+            raise  # the store, not a message: no message is to blame
         except Exception as exc:  # the per-batch guard: find the message that breaks it
             metrics.INTAKE_FAILURES.inc()
             log.exception("intake failed on a batch of %d (%s); handling its messages one by"
@@ -86,6 +89,8 @@ class Intake:
         for raw in raws:
             try:
                 await self._process([raw])
+            except (StoreFull, StoreReadOnly):
+                raise
             except Exception as exc:  # the per-message guard
                 key = await self._quarantine.set_aside(
                     raw.topic, raw.payload, f"{type(exc).__name__}: {exc}", self._clock()

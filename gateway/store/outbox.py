@@ -22,6 +22,16 @@ from gateway.store.intake import StageUpdate
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _in_region(scope: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL matching outbox rows whose event lies inside ``scope`` (its body's ``region``)."""
+    if not scope:
+        return "", []
+    parts = " AND ".join(
+        f"json_extract(body, '$.region[{depth}]') = ?" for depth in range(len(scope))
+    )
+    return f" AND event_id IN (SELECT event_id FROM events WHERE {parts})", list(scope)
+
+
 def _alive(owner: str) -> bool:
     """Whether the process named in a lease owner ``host:pid`` still runs here."""
     pid = owner.rsplit(":", 1)[-1]
@@ -181,13 +191,16 @@ class Outbox:
                 [(error[:500], item.event_id, item.sink) for item, error in dead],
             )
 
-    async def retry_dead(self, sink: str, event_id: str, now: float) -> bool:
-        """Put a dead-lettered row back in line."""
+    async def retry_dead(
+        self, sink: str, event_id: str, now: float, region: Sequence[str] = ()
+    ) -> bool:
+        """Put a dead-lettered row back in line (only if its event lies inside ``region``)."""
+        scoped, params = _in_region(region)
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE outbox SET dead = 0, attempts = 0, next_attempt_at = ?, created_at = ?"
-                " WHERE event_id = ? AND sink = ? AND dead = 1",
-                (now, now, event_id, sink),
+                f" WHERE event_id = ? AND sink = ? AND dead = 1{scoped}",
+                (now, now, event_id, sink, *params),
             )
             return cursor.rowcount > 0
 
@@ -218,11 +231,21 @@ class Outbox:
         ) as cursor:
             return {(row[0], bool(row[1])): row[2] async for row in cursor}
 
-    async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Dead-lettered deliveries, newest first."""
+    async def backlog(self) -> dict[str, tuple[int, float | None]]:
+        """Live (not dead-lettered) rows per sink, and when the oldest of them was created."""
+        async with self._db.reader.execute(
+            "SELECT sink, count(*), min(created_at) FROM outbox WHERE dead = 0 GROUP BY sink"
+        ) as cursor:
+            return {row[0]: (row[1], row[2]) async for row in cursor}
+
+    async def dead_letters(
+        self, limit: int = 100, region: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Dead-lettered deliveries whose event lies inside ``region``, newest first."""
+        scoped, params = _in_region(region)
         async with self._db.reader.execute(
             "SELECT event_id, sink, attempts, created_at, last_error FROM outbox WHERE dead = 1"
-            " ORDER BY created_at DESC LIMIT ?",
-            (limit,),
+            f"{scoped} ORDER BY created_at DESC LIMIT ?",
+            (*params, limit),
         ) as cursor:
             return [dict(row) async for row in cursor]

@@ -11,7 +11,7 @@ from firmware_protocol.codec import encode_alert
 from firmware_protocol.messages import Alert, AlertKind, Stage
 from gateway.config import RulesConfig
 from gateway.core import intake as core_intake
-from gateway.errors import StoreError
+from gateway.errors import StoreError, StoreFull
 from gateway.intake import pipeline
 from gateway.intake.pipeline import Intake
 from gateway.intake.router import Raw
@@ -96,4 +96,20 @@ async def test_a_store_that_refuses_every_write_is_not_mistaken_for_poison(
     with pytest.raises(StoreError, match="readonly database"):
         await intake(db, acks, clock).handle([raw_alert("b1"), raw_alert("b2")])
 
+    assert acks.updates == []
+
+
+async def test_a_full_disk_is_never_mistaken_for_poison(db: Database, clock: FakeClock) -> None:
+    """Even where a small set-aside row would still fit, nothing is set aside."""
+    async with db.writer.execute("PRAGMA page_count") as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    await db.writer.execute(f"PRAGMA max_page_count = {row[0]}")
+    acks = FakeAcks()
+    batch = [raw_alert(f"b{n}", "T0002") for n in range(200)]
+
+    with pytest.raises(StoreFull):
+        await intake(db, acks, clock).handle(batch)
+
+    assert await Quarantine(db).list() == []
     assert acks.updates == []
