@@ -55,8 +55,8 @@ async def insert_reports(conn: aiosqlite.Connection, rows: Sequence[HealthRow]) 
         chunk = rows[start : start + _CHUNK]
         query = _INSERT.format(values=",".join([placeholders] * len(chunk)))
         params = [value for row in chunk for value in _values(row)]
-        async with conn.execute(query, params) as cursor:
-            stored.update([health_event_id(r[0], r[1]) async for r in cursor])
+        found = await conn.execute_fetchall(query, params)
+        stored.update(health_event_id(r[0], r[1]) for r in found)
     return {health_event_id(r.terminal_id, r.report_id) for r in rows} - stored
 
 

@@ -51,9 +51,8 @@ async def _current_stages(
             "SELECT terminal_id, alert_id, stage, accepted_by, eta_s FROM alerts"
             f" WHERE (terminal_id, alert_id) IN (VALUES {values})"
         )
-        async with conn.execute(query, [part for key in chunk for part in key]) as cursor:
-            async for row in cursor:
-                found[(row["terminal_id"], row["alert_id"])] = row
+        rows = await conn.execute_fetchall(query, [part for key in chunk for part in key])
+        found.update({(row["terminal_id"], row["alert_id"]): row for row in rows})
     return found
 
 

@@ -118,29 +118,17 @@ class Outbox:
         """Lease up to ``limit`` due rows of priority ``max_priority`` or more urgent,
         alerts first, oldest first."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            leased = await conn.execute_fetchall(
                 "UPDATE outbox SET lease_until = ?, lease_owner = ? WHERE rowid IN ("
                 " SELECT rowid FROM outbox WHERE sink = ? AND dead = 0 AND priority <= ?"
                 " AND next_attempt_at <= ? AND lease_until <= ?"
                 " ORDER BY priority, next_attempt_at LIMIT ?)"
-                " RETURNING event_id, priority, attempts, created_at",
+                " RETURNING event_id, priority, attempts, created_at,"
+                " (SELECT type FROM events WHERE events.event_id = outbox.event_id),"
+                " (SELECT body FROM events WHERE events.event_id = outbox.event_id)",
                 (now + lease_s, self._owner, sink, max_priority, now, now, limit),
             )
-            leased = list(await cursor.fetchall())
-            await cursor.close()
-            if not leased:
-                return []
-            marks = ",".join("?" * len(leased))
-            async with conn.execute(
-                f"SELECT event_id, type, body FROM events WHERE event_id IN ({marks})",
-                [row["event_id"] for row in leased],
-            ) as cursor:
-                bodies = {row[0]: (row[1], row[2]) async for row in cursor}
-        items = [
-            OutboxItem(r["event_id"], sink, r["priority"], r["attempts"], r["created_at"],
-                       *bodies[r["event_id"]])
-            for r in leased
-        ]  # fmt: skip
+        items = [OutboxItem(r[0], sink, r[1], r[2], r[3], r[4], r[5]) for r in leased]
         items.sort(key=lambda item: (item.priority, item.created_at))
         return items
 
