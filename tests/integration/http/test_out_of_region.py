@@ -36,6 +36,7 @@ from gateway.core.intake import plan_intake
 from gateway.http.auth import TokenAuth
 from gateway.store.intake import apply_plan
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 from tests.unit.cameras.fakes import GOOD, FakeProber, RecordingSink, url
 from tests.unit.console.factory import (
     DONGCUN,
@@ -67,7 +68,7 @@ FORM = {
     "username": "intruder", "password": PASSWORD, "region": "/".join(DONGCUN), "language": "zh",
 }  # fmt: skip
 #: Tables whose rows a refused request must leave exactly as they were.
-GUARDED_TABLES = ("alerts", "alert_timeline", "outbox", "accounts", "terminal_state")
+GUARDED_TABLES = ("alerts", "alert_timeline", "outbox", "accounts", "terminal_state", "quarantine")
 
 
 @dataclass
@@ -110,7 +111,8 @@ async def scoped(tmp_path: Path) -> AsyncIterator[Site]:
 
 
 async def _village_a(s: Site) -> None:
-    """An open alarm with a dead-lettered delivery, and an operator account, in Dongcun."""
+    """An open alarm with a dead-lettered delivery, a set-aside message and an operator
+    account, in Dongcun."""
     now = 1_700_000_000.0
     message = Alert("T001", ALERT_ID, AlertKind.EMERGENCY, now - 1)
     plan = plan_intake([message], REGISTRY, RulesConfig(), now)
@@ -118,6 +120,8 @@ async def _village_a(s: Site) -> None:
     outbox = Outbox(s.db)
     [item] = await outbox.claim("webhook", 10, now, 30)
     await outbox.settle_failures([], [(item, "HTTP 400")])
+    poison = f'{{"v":1,"alert_id":"{ALERT_ID}-x"}}'.encode()
+    await Quarantine(s.db).set_aside("ec/v1/t/T001/alert", poison, "KeyError: 'x'", now)
     await s.console.accounts.create(ACCOUNT, PASSWORD, "operator", DONGCUN)
     for role in ("technician", "operator", "admin"):
         await s.console.accounts.create(f"{role}-nancun", PASSWORD, role, NANCUN)
