@@ -46,3 +46,16 @@ TERMINAL_EVENTS = Counter(
     "gateway_terminal_events_total", "Supervision events raised, by type.", ["type"]
 )
 TERMINALS_OFFLINE = Gauge("gateway_terminals_offline", "Terminals currently declared offline.")
+TLS_FAILURES = Counter(
+    "gateway_tls_failures_total",
+    "Connections refused because the server's certificate failed verification, by link.",
+    ["link"],
+)
+BROKER_DROPPED = Gauge(
+    "gateway_broker_dropped_messages",
+    "Messages the broker dropped for full client queues since it started ($SYS), by broker.",
+    ["broker"],
+)
+BRIDGE_UP = Gauge(
+    "gateway_bridge_up", "1 while a town broker's bridge to the district broker is up.", ["zone"]
+)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 
 import aiomqtt
 
-from gateway import metrics
+from gateway import metrics, tls
 from gateway.config import UpstreamConfig
 from gateway.core.backoff import Backoff
 from gateway.errors import DeliveryError
@@ -23,8 +24,9 @@ class UpstreamSink:
 
     name = "upstream"
 
-    def __init__(self, cfg: UpstreamConfig) -> None:
+    def __init__(self, cfg: UpstreamConfig, tls_context: ssl.SSLContext | None = None) -> None:
         self._cfg = cfg
+        self._tls = tls_context
         self._client: aiomqtt.Client | None = None
 
     async def run(self) -> None:
@@ -37,14 +39,15 @@ class UpstreamSink:
                     cfg.host, cfg.port, username=cfg.username,
                     password=cfg.password.get_secret_value() or None,
                     identifier=cfg.client_id, max_inflight_messages=1000,
-                    socket_options=[NO_DELAY],
+                    socket_options=[NO_DELAY], tls_context=self._tls,
                 ) as client:  # fmt: skip
                     self._client, attempt = client, 0
                     metrics.MQTT_CONNECTED.labels("upstream").set(1)
                     await client.messages.__anext__()  # parks until the link drops
             except aiomqtt.MqttError as exc:
                 metrics.MQTT_RECONNECTS.labels("upstream").inc()
-                log.warning("upstream broker %s:%s: %s", cfg.host, cfg.port, exc)
+                problem = tls.count_failure("upstream", exc)
+                log.warning("upstream broker %s:%s: %s", cfg.host, cfg.port, problem or exc)
             finally:
                 self._client = None
                 metrics.MQTT_CONNECTED.labels("upstream").set(0)

@@ -31,7 +31,7 @@ class _Lanes:
 
 
 class IntakeQueue(asyncio.Queue[Message]):
-    """Two lanes behind one ``asyncio.Queue`` interface. Configure via :func:`factory`."""
+    """Two lanes behind one ``asyncio.Queue`` interface. Make with :func:`bounded_queue`."""
 
     alert_max = 200_000
     telemetry_max = 20_000
@@ -61,16 +61,31 @@ class IntakeQueue(asyncio.Queue[Message]):
         return batch
 
 
-def factory(
-    alert_max: int, telemetry_max: int, created: Callable[[IntakeQueue], None]
-) -> Callable[..., IntakeQueue]:
-    """A ``queue_type`` for aiomqtt that reports each queue it creates."""
+def bounded_queue(alert_max: int, telemetry_max: int) -> IntakeQueue:
+    """An intake queue whose lanes shed beyond these bounds."""
+    queue = IntakeQueue(maxsize=0)  # bounds are per lane, see _put
+    queue.alert_max = alert_max
+    queue.telemetry_max = telemetry_max
+    return queue
 
-    def make(maxsize: int = 0) -> IntakeQueue:
-        queue = IntakeQueue(maxsize=0)  # bounds are per lane, see _put
-        queue.alert_max = alert_max
-        queue.telemetry_max = telemetry_max
-        created(queue)
-        return queue
+
+class Feed(asyncio.Queue[Message]):
+    """What one MQTT session's aiomqtt client puts messages into: each goes straight on
+    to the shared :class:`IntakeQueue`, so one consumer reads every session, alerts
+    first. Nothing ever waits here: iterating the client only watches the connection."""
+
+    def __init__(self, target: IntakeQueue) -> None:
+        super().__init__()
+        self._target = target
+
+    def put_nowait(self, item: Message) -> None:
+        self._target.put_nowait(item)
+
+
+def feeding(target: IntakeQueue) -> Callable[..., Feed]:
+    """A ``queue_type`` for aiomqtt that feeds ``target``."""
+
+    def make(maxsize: int = 0) -> Feed:
+        return Feed(target)
 
     return make

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiomqtt
 
-from gateway.intake.queue import IntakeQueue, factory
+from gateway.intake.queue import IntakeQueue, bounded_queue
 from tests.unit.gateway.helpers import sample
 
 SHED = "gateway_shed_messages_total"
@@ -22,10 +22,7 @@ def payloads(messages: list[aiomqtt.Message]) -> list[str]:
 
 
 def make(alert_max: int = 100, telemetry_max: int = 100) -> IntakeQueue:
-    created: list[IntakeQueue] = []
-    queue = factory(alert_max, telemetry_max, created.append)()
-    assert created == [queue]
-    return queue
+    return bounded_queue(alert_max, telemetry_max)
 
 
 async def test_alerts_come_out_before_earlier_telemetry() -> None:
