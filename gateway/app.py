@@ -77,6 +77,7 @@ class Gateway:
             cfg.mqtt, cfg.intake, self._handle,
             tls_context=tls.optional_context(cfg.mqtt.tls, "mqtt.tls"),
             broker_name="district" if cfg.mqtt.bridged else "site",
+            zones=sorted({t.zone for t in registry.values() if t.zone is not None}),
         )  # fmt: skip
         self.downlinks = Downlinks(registry, cfg.mqtt.bridged)
         self._upstream_tls = tls.optional_context(cfg.upstream.tls, "upstream.tls")

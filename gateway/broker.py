@@ -17,8 +17,9 @@ Limits, the same for every broker of a role (see README "Topology"):
 
 * ``max_packet_size`` refuses, before anything is queued, a packet the protocol forbids
   (payloads are at most 2,048 bytes): the sender is disconnected.
-* Queues are per client session. The gateway reads through two sessions (alerts, and
-  health/status), so a flood on telemetry topics never fills the queue alarms wait in.
+* Queues are per client session and bounded (:data:`GATEWAY_SIDE`). The gateway reads
+  through separate sessions — alarms apart from health/status, and in a district per
+  town — so a flood fills only the queues of the topics and the town it comes from.
 """
 
 from __future__ import annotations
@@ -50,12 +51,26 @@ class QueueLimits:
     inflight: int
 
 
-#: A gateway session (single or district broker) holds a 5,000-alarm storm plus a
-#: minute of district telemetry (~3,400 msg/s) while the gateway restarts.
-GATEWAY_SIDE = QueueLimits(messages=500_000, bytes=512 * MIB, inflight=1000)
+#: One of the gateway's sessions (single or district broker; one pair per town in a
+#: district). 10,000 messages are ~50 s of a town's telemetry while the gateway restarts,
+#: and the longest backlog an alarm can wait behind when terminals flood: beyond it the
+#: broker drops (counted in $SYS, seen as gateway_broker_dropped_messages) instead of
+#: queueing ever more. A dropped alarm is retransmitted by its terminal.
+GATEWAY_SIDE = QueueLimits(messages=10_000, bytes=16 * MIB, inflight=1000)
 #: A town's bridge session holds ten minutes of that town's uplink (10,000 terminals
 #: ≈ 200 msg/s) while the district broker or the link to it is down.
 TOWN = QueueLimits(messages=200_000, bytes=256 * MIB, inflight=1000)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    """What a site may tune in every broker it provisions."""
+
+    persistence: bool = True
+    gateway_side: QueueLimits = GATEWAY_SIDE
+    town: QueueLimits = TOWN
+    sys_interval_s: int = 10
+
 
 UPLINK = ("alert", "health", "status")
 DOWNLINK = ("ack", "cmd")
@@ -154,7 +169,7 @@ class BrokerDir:
         return self.root / f"{role}.acl"
 
 
-def _globals(limits: QueueLimits, files: BrokerDir, persistence: bool) -> list[str]:
+def _globals(limits: QueueLimits, files: BrokerDir, settings: BrokerSettings) -> list[str]:
     return [
         "per_listener_settings true",
         # Run as whoever started it (a root-started broker would otherwise switch to the
@@ -165,10 +180,10 @@ def _globals(limits: QueueLimits, files: BrokerDir, persistence: bool) -> list[s
         f"max_queued_messages {limits.messages}",
         f"max_queued_bytes {limits.bytes}",
         "set_tcp_nodelay true",
-        f"persistence {'true' if persistence else 'false'}",
+        f"persistence {'true' if settings.persistence else 'false'}",
         f"persistence_location {files.state.resolve()}/",
         "autosave_interval 60",
-        "sys_interval 10",
+        f"sys_interval {settings.sys_interval_s}",
         "log_dest stderr",
         *(f"log_type {kind}" for kind in ("error", "warning", "notice")),
         "connection_messages false",
@@ -232,11 +247,11 @@ def _bridge(bridge: Bridge, password: str, ca_file: Path) -> list[str]:
 
 def render_conf(
     plan: BrokerPlan, files: BrokerDir, ca_file: Path, *, bridge_password: str | None = None,
-    persistence: bool = True,
+    settings: BrokerSettings = BrokerSettings(),
 ) -> str:  # fmt: skip
     """``mosquitto.conf`` for ``plan`` (pure: the files it names are written elsewhere)."""
-    limits = TOWN if plan.bridge is not None else GATEWAY_SIDE
-    lines = _globals(limits, files, persistence)
+    limits = settings.town if plan.bridge is not None else settings.gateway_side
+    lines = _globals(limits, files, settings)
     for item in plan.listeners:
         lines += _listener(item, files, ca_file)
     if plan.bridge is not None:

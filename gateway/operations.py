@@ -12,8 +12,6 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-import aiomqtt
-
 from firmware_protocol.codec import encode_command
 from firmware_protocol.messages import Command, CommandName, Stage
 from firmware_protocol.topics import Channel
@@ -21,7 +19,7 @@ from gateway.intake.pipeline import AckSink
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.audit import AuditLog
 from gateway.store.outbox import OutboxItem
-from gateway.zones import Downlinks
+from gateway.zones import Downlinks, Publisher
 
 COMMAND_TIMEOUT_S = 5.0
 
@@ -41,7 +39,7 @@ class Operations:
         alerts: AlertStore,
         audit: AuditLog,
         acks: AckSink,
-        client: Callable[[], Awaitable[aiomqtt.Client]],
+        client: Callable[[], Awaitable[Publisher]],
         on_new_events: Callable[[], None],
         clock: Callable[[], float] = time.time,
         downlinks: Downlinks | None = None,

@@ -35,6 +35,7 @@ import tomli_w
 
 from gateway.broker import (
     BrokerDir,
+    BrokerSettings,
     bridges_acl,
     gateway_acl,
     render_conf,
@@ -190,6 +191,7 @@ def provision_site(
     gateway_user: str = "gateway",
     gateway_tls: bool = False,
     persistence: bool = True,
+    broker_settings: BrokerSettings | None = None,
     broker_only: Sequence[str] = (),
     credentials_tls: bool = True,
     district: str | None = None,
@@ -199,8 +201,10 @@ def provision_site(
 
     ``broker_only`` names accounts the terminal brokers know but the registry does not
     (a terminal installed but not yet registered with the gateway). ``credentials_tls``
-    chooses which listener the credentials sheet points terminals at.
+    chooses which listener the credentials sheet points terminals at. ``broker_settings``
+    (queue sizes, …) replaces the defaults, ``persistence`` included.
     """
+    settings = broker_settings or BrokerSettings(persistence=persistence)
     zones = zones_of(terminals)
     topology = plan_topology(
         zones, ports, host=host, gateway_tls=gateway_tls, extra_names=extra_names
@@ -215,7 +219,7 @@ def provision_site(
                     topology.terminal_url(t.zone, tls=credentials_tls)) for t in terminals),
     )  # fmt: skip
     _write_tls(site, now or dt.datetime.now(dt.UTC))
-    _write_brokers(site, broker_only, persistence)
+    _write_brokers(site, broker_only, settings)
     _write_manifest(site)
     _write_gateway_files(site, district)
     return site
@@ -229,7 +233,7 @@ def _write_tls(site: Site, now: dt.datetime) -> None:
         issue_server(ca, site.topology.server_names(), now).write(files.cert, files.key)
 
 
-def _write_brokers(site: Site, broker_only: Sequence[str], persistence: bool) -> None:
+def _write_brokers(site: Site, broker_only: Sequence[str], settings: BrokerSettings) -> None:
     topology = site.topology
     gateway = [(site.gateway_user, site.gateway_password)]
     bridge_passwords = {b.zone: new_password() for b in topology.brokers if b.zone is not None}
@@ -251,7 +255,7 @@ def _write_brokers(site: Site, broker_only: Sequence[str], persistence: bool) ->
             write_passwd(files.passwd("terminals"), ((n, site.passwords[n]) for n in names))
             files.acl("terminals").write_text(terminal_acl(), encoding="utf-8")
         conf = render_conf(
-            plan, files, site.ca_file, persistence=persistence,
+            plan, files, site.ca_file, settings=settings,
             bridge_password=bridge_passwords.get(plan.zone) if plan.zone else None,
         )  # fmt: skip
         with _secret_writer(files.conf) as handle:  # a town's holds its bridge password

@@ -9,6 +9,7 @@ bridge. Terminals never see the zone; it exists on the district broker only.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from firmware_protocol.topics import PREFIX, UPLINK, Channel, topic
 from gateway.errors import RegistryError
@@ -18,6 +19,12 @@ from gateway.topology import ZONE_RE
 ZONE_ROOT = "ec/v1/z/"
 #: Mosquitto's own count of messages it dropped for full queues ($SYS, every 10 s).
 DROPPED = "$SYS/broker/publish/messages/dropped"
+
+
+class Publisher(Protocol):
+    """What publishes downlinks (an ``aiomqtt.Client``, or the gateway's link)."""
+
+    async def publish(self, topic: str, payload: bytes, qos: int) -> None: ...
 
 
 class Unroutable(LookupError):
@@ -40,10 +47,12 @@ def bridge_dropped_topic(zone: str) -> str:
 
 
 def uplink_filters(
-    bridged: bool, share_group: str | None = None, channels: Iterable[Channel] = UPLINK
-) -> list[str]:
-    """Subscriptions for every terminal's uplink ``channels``, optionally MQTT 5 shared."""
-    base = f"{ZONE_ROOT}+/t/+" if bridged else f"{PREFIX}/+"
+    bridged: bool, share_group: str | None = None, channels: Iterable[Channel] = UPLINK,
+    zone: str | None = None,
+) -> list[str]:  # fmt: skip
+    """Subscriptions for every terminal's uplink ``channels`` (of one ``zone``, or all),
+    optionally MQTT 5 shared."""
+    base = f"{ZONE_ROOT}{zone or '+'}/t/+" if bridged else f"{PREFIX}/+"
     found = [f"{base}/{channel.value}" for channel in sorted(channels)]
     return [f"$share/{share_group}/{f}" if share_group else f for f in found]
 
@@ -76,14 +85,18 @@ class Downlinks:
         self._registry = registry
         self._bridged = bridged
 
-    def topic(self, terminal_id: str, channel: Channel) -> str:
+    def route(self, terminal_id: str, channel: Channel) -> tuple[str | None, str]:
+        """(zone, topic) of a downlink; the zone is ``None`` on a single broker."""
         plain = topic(terminal_id, channel)
         if not self._bridged:
-            return plain
+            return None, plain
         terminal = self._registry.get(terminal_id)
         if terminal is None or terminal.zone is None:
             raise Unroutable(f"terminal {terminal_id!r} has no zone in the registry")
-        return f"{ZONE_ROOT}{terminal.zone}/{plain[len('ec/v1/') :]}"
+        return terminal.zone, f"{ZONE_ROOT}{terminal.zone}/{plain[len('ec/v1/') :]}"
+
+    def topic(self, terminal_id: str, channel: Channel) -> str:
+        return self.route(terminal_id, channel)[1]
 
 
 def check_zones(terminals: Iterable[Terminal], bridged: bool) -> None:

@@ -7,19 +7,20 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-import aiomqtt
-
 from firmware_protocol.codec import encode_ack
 from firmware_protocol.messages import Ack
 from firmware_protocol.topics import Channel
 from gateway import metrics
 from gateway.logonce import LogOnce
 from gateway.store.intake import StageUpdate
-from gateway.zones import Downlinks, Unroutable
+from gateway.zones import Downlinks, Publisher, Unroutable
 
 log = logging.getLogger(__name__)
 
-ClientSource = Callable[[], Awaitable[aiomqtt.Client]]
+ClientSource = Callable[[], Awaitable[Publisher]]
+#: How long one ack may take to be confirmed by the broker (PUBACK) before it is left to
+#: the resender: a publish in flight when a connection drops is never confirmed.
+PUBLISH_TIMEOUT_S = 10.0
 Confirm = Callable[[Sequence[StageUpdate]], Awaitable[None]]
 
 
@@ -79,10 +80,12 @@ class AckPublisher:
                 update.stage.value, update.terminal_id, update.alert_id,
             )  # fmt: skip
 
-    async def _publish(self, client: aiomqtt.Client, update: StageUpdate) -> None:
-        ack = Ack(update.alert_id, update.stage, time.time(), update.by, update.eta_s, update.note)
+    async def _publish(self, client: Publisher, update: StageUpdate) -> None:
         name = self._downlinks.topic(update.terminal_id, Channel.ACK)
-        await client.publish(name, encode_ack(ack), qos=1)
+        async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+            ack = Ack(update.alert_id, update.stage, time.time(), update.by, update.eta_s,
+                      update.note)  # fmt: skip
+            await client.publish(name, encode_ack(ack), qos=1)
         metrics.ACKS.labels(update.stage.value).inc()
 
 

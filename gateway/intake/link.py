@@ -1,12 +1,19 @@
-"""The gateway's connection to the terminals' broker: two sessions, one intake.
+"""The gateway's connection to the terminals' broker: several sessions, one intake.
 
-The gateway holds two MQTT sessions ("lanes"), each with its own queue on the broker:
-``alerts`` subscribes to every terminal's alarms and carries the downlinks (acks,
-commands); ``telemetry`` subscribes to health and status and to the brokers' own state
-(drop counts, bridges). Mosquitto queues per session, so however much health and status
-piles up at the broker — a flood, a backlog after an outage — an alarm never waits behind
-it there. Both sessions feed one :class:`~gateway.intake.queue.IntakeQueue` (alerts
-first), drained by one consumer in batches of up to ``intake.batch_max``.
+Mosquitto queues per client session, and a few terminals flooding their own topics fill
+the queue of every session that subscribes to them. So the gateway reads through separate
+sessions ("lanes"), each with its own queue on the broker:
+
+* on a single broker, ``alerts`` (every terminal's alarms; it also carries the downlinks,
+  acks and commands) and ``telemetry`` (health, status, the broker's own state): health
+  and status never queue ahead of an alarm, however much of them piles up;
+* on a district broker, the same two per zone (town) plus one for the brokers' state: a
+  town whose terminals flood fills only its own town's queues, and every other town's
+  alarms flow as before. Acks and commands for a town go out on that town's lane.
+
+All lanes feed one :class:`~gateway.intake.queue.IntakeQueue` (alerts first), drained by
+one consumer in batches of up to ``intake.batch_max``. Zones come from the registry at
+start: a new town broker needs a gateway restart.
 
 paho-mqtt acknowledges QoS 1 at the MQTT level on receipt; the alarm path's real
 acknowledgement is the application ``received`` ack, sent only after the commit, and a
@@ -21,7 +28,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,15 +43,14 @@ from gateway.core.backoff import Backoff
 from gateway.intake.monitor import BrokerMonitor
 from gateway.intake.queue import bounded_queue, feeding
 from gateway.intake.router import Raw
-from gateway.zones import monitor_filters, uplink_filters
+from gateway.logonce import LogOnce
+from gateway.zones import Unroutable, monitor_filters, split_zone, uplink_filters
 
 log = logging.getLogger(__name__)
 
 RECONNECT = Backoff(base=0.5, cap=30.0)
 NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-#: The telemetry session's client id is the alerts session's plus this. A ``.`` never
-#: appears in a terminal id, so no terminal can hold it.
-TELEMETRY_SUFFIX = ".telemetry"
+ALERT, TELEMETRY = [Channel.ALERT], [Channel.HEALTH, Channel.STATUS]
 
 Handler = Callable[[list[Raw]], Awaitable[None]]
 
@@ -56,20 +62,38 @@ class Lane:
     name: str
     client_id: str
     filters: tuple[str, ...]
+    zone: str | None = None
+    downlinks: bool = False  # publishes the acks and commands of its zone
 
 
-def lanes_for(cfg: MqttConfig) -> tuple[Lane, Lane]:
-    alerts = uplink_filters(cfg.bridged, cfg.share_group, [Channel.ALERT])
-    telemetry = uplink_filters(cfg.bridged, cfg.share_group, [Channel.HEALTH, Channel.STATUS])
-    return (
-        Lane("alerts", cfg.client_id, tuple(alerts)),
-        Lane("telemetry", cfg.client_id + TELEMETRY_SUFFIX,
-             (*telemetry, *monitor_filters(cfg.bridged))),
-    )  # fmt: skip
+def lanes_for(cfg: MqttConfig, zones: Sequence[str] = ()) -> tuple[Lane, ...]:
+    """The sessions for a single broker, or for a district broker with ``zones``.
+
+    Client ids beyond ``mqtt.client_id`` contain a ``.``, which no terminal id does.
+    """
+    cid, share = cfg.client_id, cfg.share_group
+    if not cfg.bridged:
+        return (
+            Lane("alerts", cid, tuple(uplink_filters(False, share, ALERT)), None, True),
+            Lane("telemetry", f"{cid}.telemetry",
+                 (*uplink_filters(False, share, TELEMETRY), *monitor_filters(False))),
+        )  # fmt: skip
+    lanes = []
+    for zone in zones:
+        alerts = tuple(uplink_filters(True, share, ALERT, zone))
+        lanes.append(Lane(f"alerts-{zone}", f"{cid}.alerts.{zone}", alerts, zone, True))
+        telemetry = tuple(uplink_filters(True, share, TELEMETRY, zone))
+        lanes.append(Lane(f"telemetry-{zone}", f"{cid}.telemetry.{zone}", telemetry, zone))
+    lanes.append(Lane("monitor", f"{cid}.monitor", tuple(monitor_filters(True))))
+    return tuple(lanes)
 
 
 class BrokerLink:
-    """Owns the gateway's MQTT sessions; ``run()`` keeps them connected and feeds ``handler``."""
+    """Owns the gateway's MQTT sessions; ``run()`` keeps them connected and feeds ``handler``.
+
+    It is also the publisher of downlinks: :meth:`publish` sends on the lane of the
+    topic's zone.
+    """
 
     def __init__(
         self,
@@ -79,39 +103,51 @@ class BrokerLink:
         backoff: Backoff = RECONNECT,
         tls_context: ssl.SSLContext | None = None,
         broker_name: str = "site",
+        zones: Sequence[str] = (),
     ) -> None:
         self._cfg = mqtt
         self._intake = intake
         self._handler = handler
         self._backoff = backoff
         self._tls = tls_context
-        self._lanes = lanes_for(mqtt)
+        self.lanes = lanes_for(mqtt, zones)
+        self._downlink_lanes = {lane.zone: lane.name for lane in self.lanes if lane.downlinks}
         self._queue = bounded_queue(intake.alert_queue_max, intake.telemetry_queue_max)
         self._monitor = BrokerMonitor(broker_name)
         self._clients: dict[str, aiomqtt.Client] = {}
         self._changed = asyncio.Event()
+        self._log_once = LogOnce(log, window_s=60.0)
 
     @property
     def connected(self) -> bool:
         """Every session is up."""
-        return len(self._clients) == len(self._lanes)
+        return len(self._clients) == len(self.lanes)
 
-    async def wait_connected(self) -> aiomqtt.Client:
-        """The client that publishes downlinks (the alerts session), once it is up."""
-        while (client := self._clients.get("alerts")) is None:
-            self._changed.clear()
-            await self._changed.wait()
-        return client
+    async def wait_connected(self) -> BrokerLink:
+        """Until every session is up; then the link itself publishes downlinks."""
+        await self.wait_all()
+        return self
 
     async def wait_all(self) -> None:
-        """Until every session is up."""
         while not self.connected:
             self._changed.clear()
             await self._changed.wait()
 
+    async def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        """Publish a downlink on its zone's lane, once that lane is up (the caller bounds
+        the wait). A zone without a lane (not in the registry at start) is Unroutable."""
+        zone = split_zone(topic)[0] if self._cfg.bridged else None
+        name = self._downlink_lanes.get(zone)
+        if name is None:
+            raise Unroutable(f"no session for zone {zone!r}: restart the gateway for a new town")
+        while (client := self._clients.get(name)) is None:
+            self._changed.clear()
+            await self._changed.wait()
+        await client.publish(topic, payload, qos=qos)
+
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:
-            for lane in self._lanes:
+            for lane in self.lanes:
                 tg.create_task(self._keep(lane), name=f"broker-{lane.name}")
             tg.create_task(self._consume(), name="broker-intake")
 
@@ -153,8 +189,9 @@ class BrokerLink:
                         pass
             except aiomqtt.MqttError as exc:
                 metrics.MQTT_RECONNECTS.labels("terminals").inc()
-                problem = tls.count_failure("terminals", exc)
-                log.warning("%s: %s; reconnecting", where, problem or exc)
+                problem = tls.count_failure("terminals", exc) or str(exc)
+                # Every lane meets the same outage: one line per problem and minute.
+                self._log_once.warning(problem, time.time(), "%s: %s; reconnecting", where, problem)
             finally:
                 self._set(lane, None)
             await asyncio.sleep(self._backoff.delay(attempt))
@@ -165,7 +202,10 @@ class BrokerLink:
         client.pending_calls_threshold = 10 * self._cfg.max_inflight
         await client.subscribe([(f, 1) for f in lane.filters])
         self._set(lane, client)
-        log.info("connected to broker %s:%s (%s)", self._cfg.host, self._cfg.port, lane.name)
+        log.debug("session %s connected", lane.name)
+        if self.connected:
+            log.info("connected to broker %s:%s (%d sessions)", self._cfg.host, self._cfg.port,
+                     len(self.lanes))  # fmt: skip
 
     def _set(self, lane: Lane, client: aiomqtt.Client | None) -> None:
         if client is None:

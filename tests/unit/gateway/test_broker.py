@@ -15,6 +15,7 @@ from gateway.broker import (
     MAX_PACKET_SIZE,
     TOWN,
     BrokerDir,
+    BrokerSettings,
     bridges_acl,
     gateway_acl,
     render_conf,
@@ -122,7 +123,7 @@ def _section(lines: list[str], start: str) -> list[str]:
 
 
 def test_single_broker_listeners(tmp_path: Path) -> None:
-    conf = _conf(tmp_path, [], "site", persistence=False)
+    conf = _conf(tmp_path, [], "site", settings=BrokerSettings(persistence=False))
     root = (tmp_path / "site").resolve()
 
     assert conf[2] == "per_listener_settings true"
