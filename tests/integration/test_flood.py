@@ -28,7 +28,7 @@ from tests.unit.gateway.helpers import sample
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]  # where `-m tests.support.flooder` resolves
+ROOT = Path(__file__).resolve().parents[2]  # where `-m bench.flooder` resolves
 FLOODERS = 4
 FLOOD_S = 8.0
 SMALL_QUEUE = BrokerSettings(
@@ -47,7 +47,7 @@ def _counted() -> float:
 
 async def _flood(site: Site, terminal_id: str, seed: int, big_every: int) -> dict[str, int]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "tests.support.flooder", "--port", str(site.broker_port),
+        sys.executable, "-m", "bench.flooder", "--port", str(site.broker_port),
         "--user", terminal_id, "--password", site.passwords[terminal_id],
         "--seconds", str(FLOOD_S), "--seed", str(seed), "--big-every", str(big_every),
         stdout=asyncio.subprocess.PIPE, cwd=ROOT,

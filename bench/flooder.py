@@ -6,7 +6,7 @@ broker's PUBACK is counted), big ones QoS 0 (paho would resend an unacknowledged
 message after every reconnect, and the broker drops the connection on each). Prints a JSON
 summary: ``acked`` (small payloads the broker confirmed), ``connects``, ``big``.
 
-    python -m tests.support.flooder --port 1883 --user T000003 --password … --seconds 10
+    python -m bench.flooder --port 1883 --user T000003 --password … --seconds 10
 """
 
 from __future__ import annotations
