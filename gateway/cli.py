@@ -6,7 +6,7 @@ import asyncio
 import logging
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -14,6 +14,7 @@ from gateway.app import Gateway, check_site
 from gateway.config import GatewayConfig, load_config
 from gateway.errors import GatewayError
 from gateway.provision import (
+    TopologyKind,
     assign_zones,
     demo_district,
     provision_site,
@@ -153,7 +154,7 @@ def provision(
         else:
             district = district or "示范区"
             terminals = demo_district(demo_terminals, towns, villages_per_town, district)
-        terminals = assign_zones(terminals, topology)  # type: ignore[arg-type]
+        terminals = assign_zones(terminals, cast(TopologyKind, topology))
         brokers = max(1, len(zones_of(terminals)))
         ports = PortPlan.consecutive(
             brokers, tls_port, plain_port or None, gateway=gateway_port, bridges=bridge_port
