@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from gateway import metrics
+from gateway import metrics, tls
 from gateway.cameras.scheduler import CameraMonitor
 from gateway.cameras.wiring import camera_monitor, guarded_camera_routes
 from gateway.config import GatewayConfig
@@ -31,6 +31,7 @@ from gateway.console.camera_views import MonitorViews
 from gateway.console.context import open_console
 from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
+from gateway.errors import ConfigError, RegistryError
 from gateway.forward.forwarder import Forwarder, lanes
 from gateway.forward.upstream import UpstreamSink
 from gateway.forward.webhook import POOL_SIZE, SpreadClient, WebhookSink
@@ -52,6 +53,7 @@ from gateway.store.outbox import Outbox
 from gateway.store.quarantine import Quarantine
 from gateway.store.retention import Retention
 from gateway.supervisor import Supervisor
+from gateway.zones import Downlinks, check_zones
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +73,10 @@ class Gateway:
         self.cfg = cfg
         #: Every component reads the registry through this holder; a reload swaps it.
         self.registry = RegistryHolder(registry)
-        self.reloader = RegistryReloader(self.registry, cfg.registry.path)
+        self.reloader = RegistryReloader(
+            self.registry, cfg.registry.path, site_district=cfg.site.district,
+            check=self._check_reload,
+        )  # fmt: skip
         self.notifier = Notifier(environ)
         self._environ = environ
         self._clock = clock
@@ -80,9 +85,33 @@ class Gateway:
         self.serving = asyncio.Event()  # store open, HTTP served
         self.db: Database | None = None
         self.http_port: int | None = None
-        self.link = BrokerLink(cfg.mqtt, cfg.intake, self._handle)
+        check_site(cfg, registry)
+        self.link = BrokerLink(
+            cfg.mqtt, cfg.intake, self._handle,
+            tls_context=tls.optional_context(cfg.mqtt.tls, "mqtt.tls"),
+            broker_name="district" if cfg.mqtt.bridged else "site",
+            zones=sorted({t.zone for t in registry.values() if t.zone is not None}),
+        )  # fmt: skip
+        self._zones = {t.zone for t in registry.values() if t.zone is not None}
+        self.downlinks = Downlinks(self.registry, cfg.mqtt.bridged)
+        self._upstream_tls = tls.optional_context(cfg.upstream.tls, "upstream.tls")
+        self._webhook_tls = tls.client_context(cfg.webhook.tls, "webhook.tls")
         self._intake: Intake | None = None
         self.cameras: CameraMonitor | None = None
+
+    def _check_reload(self, registry: Registry) -> None:
+        """A reloaded registry must suit the running links: the gateway has one session
+        per town broker, made at start, so a new town needs a restart."""
+        try:
+            check_site(self.cfg, registry)
+        except ConfigError as exc:
+            raise RegistryError(str(exc)) from exc
+        new = {t.zone for t in registry.values() if t.zone is not None} - self._zones
+        if new:
+            raise RegistryError(
+                f"new zones {', '.join(sorted(new))}: provision their brokers, then restart"
+                " the gateway (a reload cannot add a town)"
+            )
 
     @property
     def sinks(self) -> list[str]:
@@ -116,17 +145,22 @@ class Gateway:
             await outbox.release_own_leases()
             alerts = AlertStore(db, self.sinks)
             acks = AckPublisher(
-                self.link.wait_connected, cfg.intake.ack_queue_max, alerts.mark_acked
-            )
+                self.link.wait_connected, cfg.intake.ack_queue_max, alerts.mark_acked,
+                self.downlinks,
+            )  # fmt: skip
             resender = AckResender(alerts.unacked, acks, clock=self._clock)
             ops = Operations(
-                alerts, AuditLog(db), acks, self.link.wait_connected, self.wake, self._clock
-            )
+                alerts, AuditLog(db), acks, self.link.wait_connected, self.wake, self._clock,
+                self.downlinks,
+            )  # fmt: skip
             self._intake = Intake(
-                self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock
+                self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock,
+                bridged=cfg.mqtt.bridged,
+            )  # fmt: skip
+            upstream = (
+                UpstreamSink(cfg.upstream, self._upstream_tls) if cfg.upstream.enabled else None
             )
             await self._intake.prepare()
-            upstream = UpstreamSink(cfg.upstream) if cfg.upstream.enabled else None
             self._build_forwarders(outbox, acks, http, upstream)
             supervisor = Supervisor(
                 db, self.registry, cfg.supervision, self.sinks, self.wake, self._clock
@@ -194,7 +228,9 @@ class Gateway:
         limits = httpx.Limits(max_connections=min(POOL_SIZE, wh.concurrency))
         # One connection per request in flight, across both lanes.
         clients = [
-            await stack.enter_async_context(httpx.AsyncClient(timeout=wh.timeout_s, limits=limits))
+            await stack.enter_async_context(
+                httpx.AsyncClient(timeout=wh.timeout_s, limits=limits, verify=self._webhook_tls)
+            )
             for _ in range(pools)
         ]
         return SpreadClient(clients)
@@ -226,7 +262,7 @@ class Gateway:
             )  # fmt: skip
 
     async def _announce_ready(self) -> None:
-        await self.link.wait_connected()
+        await self.link.wait_all()
         self.ready.set()
         log.info("gateway ready: http on %s:%s", self.cfg.http.host, self.http_port)
 
@@ -237,3 +273,11 @@ class Gateway:
                 metrics.OUTBOX.labels(sink, "pending").set(counts.get((sink, False), 0))
                 metrics.OUTBOX.labels(sink, "dead").set(counts.get((sink, True), 0))
             await asyncio.sleep(METRICS_REFRESH_S)
+
+
+def check_site(cfg: GatewayConfig, registry: Registry) -> None:
+    """What must hold between the config and the registry before anything starts."""
+    check_zones(registry.values(), cfg.mqtt.bridged)
+    if cfg.mqtt.client_id in registry:
+        # A terminal's client id is its terminal id: it could take the gateway's session.
+        raise ConfigError(f"mqtt.client_id: {cfg.mqtt.client_id!r} is also a terminal id")

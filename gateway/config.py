@@ -27,13 +27,28 @@ ENV_PREFIX = "GATEWAY__"
 
 class SiteConfig(StrictModel):
     name: str = Field("Demo district", description="Shown in the console and in events.")
-    district: str = Field("District", description="Top of every region path.")
+    district: str | None = Field(
+        None,
+        min_length=1,
+        description="Top of every region path. Set: registry rows must name it (empty cells "
+        "are filled in); unset: taken from the registry as it is.",
+    )
     language: Literal["zh", "en"] = Field("zh", description="Console default language.")
 
 
+class TlsClientConfig(StrictModel):
+    """How the gateway checks a server it connects to. For MQTT links the table's
+    presence turns TLS on; for the webhook an ``https://`` URL does."""
+
+    ca_file: Path | None = Field(
+        None, description="PEM CA certificate(s) to trust (the site CA); unset: the system's."
+    )
+    min_version: Literal["1.2", "1.3"] = Field("1.2", description="Lowest TLS version accepted.")
+
+
 class MqttConfig(StrictModel):
-    host: str = Field("127.0.0.1", description="Broker the terminals connect to.")
-    port: int = Field(1883, ge=1, le=65535, description="Broker port.")
+    host: str = Field("127.0.0.1", description="The gateway's broker (single or district).")
+    port: int = Field(1882, ge=1, le=65535, description="Its gateway listener.")
     username: str = Field("gateway", min_length=1, description="The gateway's broker account.")
     password: SecretStr = Field(SecretStr(""), description="Set GATEWAY__MQTT__PASSWORD.")
     client_id: str = Field("eldercare-gateway-1", min_length=1, max_length=64)
@@ -49,6 +64,12 @@ class MqttConfig(StrictModel):
     )
     keepalive_s: int = Field(30, ge=5, le=3600)
     max_inflight: int = Field(1000, ge=1, le=65535, description="QoS 1 publishes in flight.")
+    bridged: bool = Field(
+        False,
+        description="The broker is a district broker bridging town brokers: terminal topics "
+        "carry the zone (ec/v1/z/{zone}/t/{id}/…) and every terminal needs a registry zone.",
+    )
+    tls: TlsClientConfig | None = Field(None, description="Present: connect over TLS.")
 
 
 class RegistryConfig(StrictModel):
@@ -99,6 +120,9 @@ class IntakeConfig(StrictModel):
 class WebhookConfig(StrictModel):
     enabled: bool = Field(True, description="Forward events as Standard Webhooks.")
     url: str = Field("http://127.0.0.1:8900/webhook", pattern=r"^https?://")
+    tls: TlsClientConfig = Field(
+        default_factory=TlsClientConfig, description="Certificate checks for https URLs."
+    )
     secret: SecretStr = Field(SecretStr(""), description="whsec_… (GATEWAY__WEBHOOK__SECRET).")
     timeout_s: float = Field(10.0, gt=0, le=300)
     format: Literal["batch", "event"] = Field(
@@ -133,6 +157,7 @@ class UpstreamConfig(StrictModel):
     username: str | None = None
     password: SecretStr = SecretStr("")
     client_id: str = Field("eldercare-gateway-up-1", min_length=1, max_length=64)
+    tls: TlsClientConfig | None = Field(None, description="Present: connect over TLS.")
     topic_prefix: str = Field("ec/v1/district", description="Events go to {prefix}/{type}.")
     timeout_s: float = Field(10.0, gt=0, le=300)
     batch_max: int = Field(200, ge=1, le=5000, description="Publishes in flight per batch.")
@@ -161,7 +186,9 @@ class ReloadConfig(StrictModel):
         None, description="terminal_id,password CSV; registered terminals become broker accounts."
     )
     broker_dir: Path | None = Field(
-        None, description="Directory of the broker's passwd and acl, rewritten on reload."
+        None,
+        description="The provisioned site directory (topology.json, brokers/…): its"
+        " terminal brokers' accounts are rewritten on reload.",
     )
     brokers: list[ReloadTarget] = Field(
         default_factory=list, max_length=256,

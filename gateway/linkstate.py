@@ -19,6 +19,7 @@ from typing import Any
 from aiomqtt.exceptions import MqttConnectError
 
 from gateway import metrics
+from gateway.tls import certificate_problem
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,10 @@ REFUSED_CREDENTIALS = frozenset({4, 5, 0x86, 0x87})
 
 
 def reason_of(exc: BaseException) -> str:
-    """``not_authorized``, ``refused`` (another CONNACK code), ``unreachable`` or ``lost``."""
+    """``not_authorized``, ``refused`` (another CONNACK code), ``certificate`` (the
+    server's TLS certificate failed verification), ``unreachable`` or ``lost``."""
+    if certificate_problem(exc) is not None:
+        return "certificate"
     if isinstance(exc, MqttConnectError):
         code = getattr(exc.rc, "value", exc.rc)
         return "not_authorized" if code in REFUSED_CREDENTIALS else "refused"

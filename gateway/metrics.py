@@ -83,3 +83,16 @@ MQTT_CONNECT_FAILURES = Counter(
     "Failed connection attempts by link and reason (not_authorized, refused, unreachable).",
     ["link", "reason"],
 )
+TLS_FAILURES = Counter(
+    "gateway_tls_failures_total",
+    "Connections refused because the server's certificate failed verification, by link.",
+    ["link"],
+)
+BROKER_DROPPED = Gauge(
+    "gateway_broker_dropped_messages",
+    "Messages the broker dropped for full client queues since it started ($SYS), by broker.",
+    ["broker"],
+)
+BRIDGE_UP = Gauge(
+    "gateway_bridge_up", "1 while a town broker's bridge to the district broker is up.", ["zone"]
+)

@@ -12,14 +12,13 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import aiomqtt
-
 from firmware_protocol.codec import encode_command
 from firmware_protocol.messages import Command, CommandName, Stage
-from firmware_protocol.topics import Channel, topic
+from firmware_protocol.topics import Channel
 from gateway.intake.pipeline import AckSink
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.audit import AuditLog
+from gateway.zones import Downlinks, Publisher
 
 COMMAND_TIMEOUT_S = 5.0
 
@@ -39,11 +38,13 @@ class Operations:
         alerts: AlertStore,
         audit: AuditLog,
         acks: AckSink,
-        client: Callable[[], Awaitable[aiomqtt.Client]],
+        client: Callable[[], Awaitable[Publisher]],
         on_new_events: Callable[[], None],
         clock: Callable[[], float] = time.time,
+        downlinks: Downlinks | None = None,
     ) -> None:
         self.alerts = alerts
+        self._downlinks = downlinks or Downlinks({}, bridged=False)
         self.audit = audit
         self._acks = acks
         self._client = client
@@ -83,8 +84,9 @@ class Operations:
         now = self._clock()
         args = {"operator": actor.name, **({"number": number} if number else {})}
         command = Command(f"cb-{secrets.token_hex(6)}", CommandName.CALL_BACK, now, args)
+        name = self._downlinks.topic(terminal_id, Channel.CMD)
         async with asyncio.timeout(COMMAND_TIMEOUT_S):
             client = await self._client()
-            await client.publish(topic(terminal_id, Channel.CMD), encode_command(command), qos=1)
+            await client.publish(name, encode_command(command), qos=1)
         await self.audit.record(actor.name, "terminal.call_back", terminal_id, args, now)
         return command.cmd_id

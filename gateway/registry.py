@@ -1,8 +1,10 @@
 """The terminal registry: which terminals exist, whose they are and where.
 
 A site keeps it as a CSV (``terminal_id,elder_name,district,town,village``, optional
-``phone``) produced by ``python -m gateway provision`` or by its own records. The
-region path district → town → community/village rides along on every event.
+``phone`` and ``zone``) from its own records, checked and completed by
+``python -m gateway provision``. The region path district → town → community/village
+rides along on every event. ``zone`` names the town broker a terminal is on in a
+bridged district (empty on a single-broker site).
 
 A :class:`Registry` never changes. The running gateway reads it through one
 :class:`RegistryHolder`, which a reload replaces whole (one assignment on the event
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from firmware_protocol.topics import TERMINAL_ID_RE
 from gateway.errors import RegistryError
+from gateway.topology import ZONE_RE
 
 COLUMNS = ("terminal_id", "elder_name", "district", "town", "village")
 
@@ -30,6 +33,7 @@ class Terminal:
     elder_name: str
     region: tuple[str, str, str]
     phone: str = ""
+    zone: str | None = None
 
 
 class Registry(Mapping[str, Terminal]):
@@ -85,23 +89,39 @@ class RegistryHolder(Mapping[str, Terminal]):
         return self._current.regions()
 
 
-def _row_to_terminal(row: dict[str, str], line: int, path: Path) -> Terminal:
+def _row_to_terminal(
+    row: dict[str, str], line: int, path: Path, site_district: str | None
+) -> Terminal:
     terminal_id = (row.get("terminal_id") or "").strip()
     if not TERMINAL_ID_RE.match(terminal_id):
         raise RegistryError(f"{path}:{line}: invalid terminal_id {terminal_id!r}")
     parts = [(row.get(col) or "").strip() for col in COLUMNS[1:]]
+    if site_district is not None:
+        if parts[1] not in ("", site_district):
+            raise RegistryError(
+                f"{path}:{line}: district {parts[1]!r} is not this site's "
+                f"(site.district = {site_district!r})"
+            )
+        parts[1] = site_district
     if not all(parts):
         raise RegistryError(f"{path}:{line}: elder_name, district, town, village are required")
     name, district, town, village = parts
-    return Terminal(terminal_id, name, (district, town, village), (row.get("phone") or "").strip())
+    zone = (row.get("zone") or "").strip() or None
+    if zone is not None and not ZONE_RE.match(zone):
+        raise RegistryError(f"{path}:{line}: invalid zone {zone!r} (1-32 of A-Z a-z 0-9 _ -)")
+    phone = (row.get("phone") or "").strip()
+    return Terminal(terminal_id, name, (district, town, village), phone, zone)
 
 
-def load_registry(path: Path) -> Registry:
+def load_registry(path: Path, site_district: str | None = None) -> Registry:
     """Load and check the CSV. Every problem is a :class:`RegistryError` naming the file
-    and, where there is one, the line (``terminals.csv:7: duplicate terminal_id …``)."""
+    and, where there is one, the line (``terminals.csv:7: duplicate terminal_id …``).
+
+    With ``site_district`` (``[site] district``) every row must name that district or
+    leave it empty (then it is filled in)."""
     try:
         with path.open(newline="", encoding="utf-8") as handle:
-            return Registry(_read(csv.DictReader(handle), path))
+            return Registry(_read(csv.DictReader(handle), path, site_district))
     except OSError as exc:
         raise RegistryError(f"{path}: cannot read: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
@@ -118,7 +138,7 @@ def _undecodable_line(path: Path) -> int:
     return 1
 
 
-def _read(reader: csv.DictReader[str], path: Path) -> list[Terminal]:
+def _read(reader: csv.DictReader[str], path: Path, site_district: str | None) -> list[Terminal]:
     try:
         missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
         if missing:
@@ -129,7 +149,7 @@ def _read(reader: csv.DictReader[str], path: Path) -> list[Terminal]:
             line = reader.line_num
             if None in row:
                 raise RegistryError(f"{path}:{line}: more fields than the header has")
-            terminal = _row_to_terminal(row, line, path)
+            terminal = _row_to_terminal(row, line, path, site_district)
             if terminal.terminal_id in first_seen:
                 raise RegistryError(
                     f"{path}:{line}: duplicate terminal_id {terminal.terminal_id}"

@@ -1,4 +1,5 @@
-"""Terminal credentials as a site's provisioning writes them: CSV ``terminal_id,password``."""
+"""Terminal credentials as a site's provisioning writes them: CSV ``terminal_id,password``,
+optionally a third column ``broker`` (the URL of the terminal's broker, kept as read)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from firmware_protocol.topics import TERMINAL_ID_RE
 
 HEADER = ("terminal_id", "password")
+WITH_BROKER = (*HEADER, "broker")
 
 
 class CredentialsError(ValueError):
@@ -22,6 +24,7 @@ class Credential:
 
     terminal_id: str
     password: str = field(repr=False)
+    broker: str = ""
 
 
 def load_credentials(path: Path, count: int | None = None) -> list[Credential]:
@@ -37,8 +40,11 @@ def load_credentials(path: Path, count: int | None = None) -> list[Credential]:
 
 def _parse(rows: Iterator[list[str]], path: Path, count: int | None) -> list[Credential]:
     header = next(rows, None)
-    if header is None or tuple(h.strip() for h in header) != HEADER:
-        raise CredentialsError(f"{path}:1: header must be {','.join(HEADER)}, got {header!r}")
+    names = tuple(h.strip() for h in header or ())
+    if names not in (HEADER, WITH_BROKER):
+        raise CredentialsError(
+            f"{path}:1: header must be {','.join(HEADER)}[,broker], got {header!r}"
+        )
     credentials: list[Credential] = []
     seen: set[str] = set()
     for line, row in enumerate(rows, start=2):
@@ -46,15 +52,15 @@ def _parse(rows: Iterator[list[str]], path: Path, count: int | None) -> list[Cre
             break
         if not row or not "".join(row).strip():
             continue
-        credentials.append(_credential(row, f"{path}:{line}", seen))
+        credentials.append(_credential(row, len(names), f"{path}:{line}", seen))
     if not credentials:
         raise CredentialsError(f"{path}: no credentials")
     return credentials
 
 
-def _credential(row: Sequence[str], where: str, seen: set[str]) -> Credential:
-    if len(row) != 2:
-        raise CredentialsError(f"{where}: expected 2 fields, got {len(row)}")
+def _credential(row: Sequence[str], fields: int, where: str, seen: set[str]) -> Credential:
+    if len(row) != fields:
+        raise CredentialsError(f"{where}: expected {fields} fields, got {len(row)}")
     terminal_id, password = row[0].strip(), row[1]
     if not TERMINAL_ID_RE.match(terminal_id):
         raise CredentialsError(f"{where}: invalid terminal_id {terminal_id!r}")
@@ -63,7 +69,7 @@ def _credential(row: Sequence[str], where: str, seen: set[str]) -> Credential:
     if not password:
         raise CredentialsError(f"{where}: empty password for {terminal_id!r}")
     seen.add(terminal_id)
-    return Credential(terminal_id, password)
+    return Credential(terminal_id, password, row[2].strip() if fields == 3 else "")
 
 
 def shard(credentials: Sequence[Credential], index: int, shards: int) -> list[Credential]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 from collections.abc import Sequence
 
 import aiomqtt
 
-from gateway import availability
+from gateway import availability, tls
 from gateway.config import UpstreamConfig
 from gateway.core.backoff import Backoff
 from gateway.errors import DeliveryError
@@ -24,8 +25,9 @@ class UpstreamSink:
 
     name = "upstream"
 
-    def __init__(self, cfg: UpstreamConfig) -> None:
+    def __init__(self, cfg: UpstreamConfig, tls_context: ssl.SSLContext | None = None) -> None:
         self._cfg = cfg
+        self._tls = tls_context
         self._client: aiomqtt.Client | None = None
         self.state = LinkState("upstream", f"{cfg.host}:{cfg.port}")
         self.availability_topic = availability.availability_topic(cfg.topic_prefix, cfg.client_id)
@@ -40,7 +42,8 @@ class UpstreamSink:
                     cfg.host, cfg.port, username=cfg.username,
                     password=cfg.password.get_secret_value() or None,
                     identifier=cfg.client_id, max_inflight_messages=1000,
-                    socket_options=[NO_DELAY], will=availability.last_will(self.availability_topic),
+                    socket_options=[NO_DELAY], tls_context=self._tls,
+                    will=availability.last_will(self.availability_topic),
                 ) as client:  # fmt: skip
                     await availability.announce(client, self.availability_topic)
                     self._client, attempt = client, 0
@@ -51,6 +54,7 @@ class UpstreamSink:
                         await availability.withdraw(client, self.availability_topic)
                         raise
             except aiomqtt.MqttError as exc:
+                tls.count_failure("upstream", exc)
                 self.state.down(exc)
             finally:
                 self._client = None

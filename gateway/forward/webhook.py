@@ -19,6 +19,7 @@ from typing import Protocol
 import httpx
 from standardwebhooks import Webhook
 
+from gateway import tls
 from gateway.errors import DeliveryError, PermanentDeliveryError
 from gateway.store.outbox import OutboxItem
 
@@ -126,7 +127,8 @@ class WebhookSink:
         try:
             response = await self._client.post(self._url, content=body.encode(), headers=headers)
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc
+            problem = tls.count_failure("webhook", exc)
+            raise DeliveryError(problem or f"{type(exc).__name__}: {exc}") from exc
         if response.is_success:
             return
         detail = f"HTTP {response.status_code}"

@@ -47,8 +47,9 @@ class Intake:
         acks: AckSink,
         on_new_events: Callable[[], None],
         clock: Callable[[], float] = time.time,
+        bridged: bool = False,
     ) -> None:
-        self._router = Router(registry)
+        self._router = Router(registry, bridged)
         self._registry = registry
         self._rules = rules
         self._db = db

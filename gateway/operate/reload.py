@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,18 @@ class ReloadResult:
 class RegistryReloader:
     """``request()`` (from a signal handler) or ``await reload()``; ``run()`` serves requests."""
 
-    def __init__(self, holder: RegistryHolder, path: Path) -> None:
+    def __init__(
+        self,
+        holder: RegistryHolder,
+        path: Path,
+        *,
+        site_district: str | None = None,
+        check: Callable[[Registry], None] = lambda registry: None,
+    ) -> None:
         self._holder = holder
         self._path = path
+        self._site_district = site_district
+        self._check = check  # what must also hold (zones agree with the running links …)
         self._lock = asyncio.Lock()
         self._requested = asyncio.Event()
         metrics.REGISTRY_TERMINALS.set(len(holder))
@@ -78,7 +88,8 @@ class RegistryReloader:
         """Read the file again; put it in force if it loads, else keep the old one."""
         async with self._lock:
             try:
-                new = await asyncio.to_thread(load_registry, self._path)
+                new = await asyncio.to_thread(load_registry, self._path, self._site_district)
+                self._check(new)
             except RegistryError as exc:
                 return self._rejected(exc)
             change = compare(self._holder.current, new)

@@ -24,7 +24,7 @@ def write_config(site: Site, path: Path, **sections: dict[str, Any]) -> dict[str
     """A config file for ``site`` (webhooks and console off, a free HTTP port, an API
     token); ``sections`` extend it. Returns the document written."""
     doc: dict[str, dict[str, Any]] = {
-        "mqtt": {"port": site.broker_port, "username": GATEWAY_USER,
+        "mqtt": {"port": site.gateway_port, "username": GATEWAY_USER,
                  "password": site.gateway_password, "client_id": f"gw-{site.broker_port}"},
         "registry": {"path": str(site.registry_path)},
         "store": {"path": str(site.root / "gateway.db"), "synchronous": "NORMAL"},

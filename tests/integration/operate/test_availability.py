@@ -67,12 +67,12 @@ async def test_availability_turns_offline_on_both_brokers(
                                                "topic_prefix": UPSTREAM_PREFIX})  # fmt: skip
     local = availability_topic("ec/v1", doc["mqtt"]["client_id"])
     remote = availability_topic(UPSTREAM_PREFIX, "eldercare-gateway-up-1")
-    # Only the gateway's account may read its topic on the terminals' broker.
+    # Only the gateway's accounts (on its own listener) may read its topic.
     login = (GATEWAY_USER, site.gateway_password)
     with upstream:
         upstream.wait_port("127.0.0.1", upstream_port)
         async with (
-            watching(site.broker_port, local, *login) as here,
+            watching(site.gateway_port, local, *login) as here,
             watching(upstream_port, remote) as there,
         ):
             with gateway_process(config, site.root / "gateway.log") as gateway:

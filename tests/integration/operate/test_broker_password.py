@@ -13,7 +13,7 @@ import pytest
 
 from device_sim.procs import ManagedProcess
 from gateway.app import Gateway
-from gateway.broker import write_accounts
+from gateway.broker import BrokerDir, write_passwd
 from gateway.registry import load_registry
 from tests.support.site import GATEWAY_USER, Site
 from tests.support.wait import until
@@ -45,8 +45,8 @@ async def test_a_refused_password_is_reported_once_and_recovers_after_a_broker_r
             assert refused[0].levelno == logging.ERROR
 
             # The site fixes the broker's account (as `reload` does) and the link comes back.
-            accounts = [*site.passwords.items(), (GATEWAY_USER, "not-the-password")]
-            write_accounts(site.broker_conf.parent, accounts, GATEWAY_USER)
+            gateway_accounts = BrokerDir(site.broker_conf.parent).passwd("gateway")
+            write_passwd(gateway_accounts, [(GATEWAY_USER, "not-the-password")])
             assert broker.proc is not None
             broker.proc.send_signal(signal.SIGHUP)
             async with asyncio.timeout(60):

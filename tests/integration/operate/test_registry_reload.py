@@ -81,7 +81,7 @@ async def test_terminals_are_added_moved_and_removed_without_a_restart(
     config = site.root / "gateway.toml"
     doc = write_config(site, config, reload={
         "pid_file": str(site.root / "gateway.pid"), "credentials": str(site.credentials_path),
-        "broker_dir": str(site.broker_conf.parent), "brokers": [f"pidfile:{broker_pid}"],
+        "broker_dir": str(site.provisioned.root), "brokers": [f"pidfile:{broker_pid}"],
     })  # fmt: skip
     port = doc["http"]["port"]
     gone, moved = site.terminals[0].terminal_id, site.terminals[1].terminal_id

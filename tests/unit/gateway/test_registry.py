@@ -131,3 +131,28 @@ def test_regions_lists_every_prefix_that_has_a_terminal() -> None:
     assert registry.regions() == {
         ("D",), ("D", "T1"), ("D", "T2"), ("D", "T1", "V1"), ("D", "T1", "V2"), ("D", "T2", "V1"),
     }  # fmt: skip
+
+
+def test_zone_column_is_optional_and_checked(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER.strip() + ",zone\nT1,A,D,T,V,,north\nT2,B,D,T,V,,\n")
+
+    registry = load_registry(path)
+
+    assert registry["T1"].zone == "north"
+    assert registry["T2"].zone is None
+    bad = write(tmp_path, HEADER.strip() + ",zone\nT1,A,D,T,V,,north/1\n")
+    with pytest.raises(RegistryError, match=r"terminals\.csv:2: invalid zone 'north/1'"):
+        load_registry(bad)
+
+
+def test_the_sites_district_fills_empty_cells_and_refuses_another(tmp_path: Path) -> None:
+    path = write(tmp_path, HEADER + "T1,A,,T,V,\nT2,B,示范区,T,V,\n")
+
+    registry = load_registry(path, site_district="示范区")
+
+    assert registry["T1"].region == ("示范区", "T", "V")
+    with pytest.raises(RegistryError, match="required"):
+        load_registry(path)  # without a site district an empty cell is an error
+    other = write(tmp_path, HEADER + "T1,A,示范区,T,V,\nT2,B,别的区,T,V,\n")
+    with pytest.raises(RegistryError, match=r"csv:3: district '别的区' is not this site's"):
+        load_registry(other, site_district="示范区")
