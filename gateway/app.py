@@ -31,6 +31,7 @@ from gateway.console.camera_views import MonitorViews
 from gateway.console.context import open_console
 from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
+from gateway.dispatch.wiring import dispatch_parts
 from gateway.forward.forwarder import Forwarder
 from gateway.forward.upstream import UpstreamSink
 from gateway.forward.webhook import POOL_SIZE, SpreadClient, WebhookSink
@@ -73,6 +74,7 @@ class Gateway:
         self.link = BrokerLink(cfg.mqtt, cfg.intake, self._handle)
         self._intake: Intake | None = None
         self.cameras: CameraMonitor | None = None
+        self._wakers: list[Callable[[], None]] = []
 
     @property
     def sinks(self) -> list[str]:
@@ -86,6 +88,8 @@ class Gateway:
     def wake(self) -> None:
         for forwarder in self._forwarders:
             forwarder.wake()
+        for waker in self._wakers:
+            waker()
 
     async def _handle(self, raws: Any) -> None:
         assert self._intake is not None  # set before the link runs
@@ -111,6 +115,12 @@ class Gateway:
             ops = Operations(
                 alerts, AuditLog(db), acks, self.link.wait_connected, self.wake, self._clock
             )
+            dispatch = dispatch_parts(
+                cfg.dispatch, alerts, self.registry, ops.audit, acks, self.wake,
+                cfg.console.escalation_rules(), self._clock,
+            )  # fmt: skip
+            if dispatch.dispatcher is not None:
+                self._wakers.append(dispatch.dispatcher.wake)
             self._intake = Intake(
                 self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock
             )
@@ -131,10 +141,13 @@ class Gateway:
                     default_language=cfg.site.language,
                     cameras=MonitorViews(cameras) if cameras else None,
                     environ=self._environ, clock=self._clock,
+                    dispatch=dispatch.desk, dispatch_config=cfg.dispatch,
+                    sinks=self.sinks, on_new_events=self.wake,
                 )  # fmt: skip
             app = build_app(
                 {
                     "operations": ops, "registry": self.registry, "outbox": outbox,
+                    "dispatch": dispatch.desk, "dispatch_config": cfg.dispatch,
                     "clock": self._clock, "wake": self.wake,
                     "authenticators": [token_auth, *([console.auth] if console else [])],
                     "health_checks": {"broker": lambda: self.link.connected},
@@ -158,6 +171,8 @@ class Gateway:
                     tg.create_task(cameras.run(), name="camera-monitor")
                 if console is not None:
                     tg.create_task(console.escalator().run(), name="escalator")
+                if dispatch.dispatcher is not None:
+                    tg.create_task(dispatch.dispatcher.run(), name="dispatcher")
 
     async def _webhook_client(self, stack: AsyncExitStack) -> SpreadClient:
         wh = self.cfg.webhook

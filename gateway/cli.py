@@ -14,6 +14,7 @@ import typer
 from gateway.app import Gateway
 from gateway.broker import write_broker_files
 from gateway.config import GatewayConfig, load_config
+from gateway.dispatch.cli import app as elders_app
 from gateway.errors import GatewayError
 from gateway.provision import demo_district, provision_site, read_credentials
 from gateway.registry import Registry, load_registry
@@ -21,6 +22,7 @@ from gateway.registry import Registry, load_registry
 app = typer.Typer(
     name="gateway", help="Elder-care IoT gateway.", no_args_is_help=True, add_completion=False
 )
+app.add_typer(elders_app, name="elders")
 log = logging.getLogger("gateway")
 
 ConfigPath = Annotated[Path, typer.Option("--config", "-c", help="TOML config file.")]

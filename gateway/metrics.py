@@ -46,3 +46,9 @@ TERMINAL_EVENTS = Counter(
     "gateway_terminal_events_total", "Supervision events raised, by type.", ["type"]
 )
 TERMINALS_OFFLINE = Gauge("gateway_terminals_offline", "Terminals currently declared offline.")
+ALERT_STAGE_SECONDS = Histogram(
+    "gateway_alert_stage_seconds",
+    "Time from an alarm's receipt to each later stage (delivered, accepted, resolved), by kind.",
+    ["kind", "stage"],
+    buckets=(1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800, 3600, 7200, 21600),
+)

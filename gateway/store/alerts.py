@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+import aiosqlite
+
 from firmware_protocol.messages import Stage
+from gateway import metrics
 from gateway.core.events import Event, Priority
 from gateway.store.db import Database
 from gateway.store.events import insert_events
@@ -45,12 +49,15 @@ def _stage_event(advance: Advance, region: tuple[str, ...], now: float) -> Event
     )
 
 
-class AlertStore:
-    """Stage changes and queries over ``alerts`` and ``alert_timeline``."""
+@dataclass(slots=True)
+class StageWriter:
+    """Stage changes inside a transaction opened by :meth:`AlertStore.transaction`, so
+    that other rows (a call sequence, a service request) commit together with them."""
 
-    def __init__(self, db: Database, sinks: Sequence[str]) -> None:
-        self._db = db
-        self._sinks = list(sinks)
+    conn: aiosqlite.Connection
+    sinks: Sequence[str]
+    #: (kind, stage, seconds since received) of every move, observed after the commit.
+    moved: list[tuple[str, str, float]] = field(default_factory=list)
 
     async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
         """Apply stage changes that move an alert forward; return those that did.
@@ -58,38 +65,73 @@ class AlertStore:
         ``accepted`` and ``resolved`` also become events, so that every other party (and
         the command center itself, if the console made the change) learns of them.
         """
+        conn = self.conn
         moved: list[StageUpdate] = []
         events: list[Event] = []
-        async with self._db.transaction() as conn:
-            for adv in advances:
-                cursor = await conn.execute(
-                    "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
-                    " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
-                    " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
-                    " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < ?"
-                    " RETURNING district, town, village, accepted_by, eta_s",
-                    (adv.stage.value, adv.stage.rank, now, adv.stage.value, adv.actor,
-                     adv.stage.value, adv.eta_s, adv.terminal_id, adv.alert_id, adv.stage.rank),
-                )  # fmt: skip
-                row = await cursor.fetchone()
-                await cursor.close()
-                if row is None:
-                    continue
-                await conn.execute(
-                    "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
-                )
-                # Who took it (accepted) or closed it (resolved); no name for "delivered".
-                by = None if adv.stage is Stage.DELIVERED else adv.actor
-                moved.append(
-                    StageUpdate(adv.terminal_id, adv.alert_id, adv.stage,
-                                by=by, eta_s=row["eta_s"], note=adv.note)
-                )  # fmt: skip
-                if adv.stage is not Stage.DELIVERED:
-                    events.append(_stage_event(adv, (row[0], row[1], row[2]), now))
-            await insert_events(conn, events, self._sinks, now)
+        for adv in advances:
+            cursor = await conn.execute(
+                "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
+                " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
+                " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
+                " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < ?"
+                " RETURNING district, town, village, accepted_by, eta_s, kind, received_at",
+                (adv.stage.value, adv.stage.rank, now, adv.stage.value, adv.actor,
+                 adv.stage.value, adv.eta_s, adv.terminal_id, adv.alert_id, adv.stage.rank),
+            )  # fmt: skip
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                continue
+            await conn.execute(
+                "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
+            )
+            # Who took it (accepted) or closed it (resolved); no name for "delivered".
+            by = None if adv.stage is Stage.DELIVERED else adv.actor
+            moved.append(
+                StageUpdate(adv.terminal_id, adv.alert_id, adv.stage,
+                            by=by, eta_s=row["eta_s"], note=adv.note)
+            )  # fmt: skip
+            self.moved.append((row["kind"], adv.stage.value, max(0.0, now - row["received_at"])))
+            if adv.stage is not Stage.DELIVERED:
+                events.append(_stage_event(adv, (row[0], row[1], row[2]), now))
+        await insert_events(conn, events, self.sinks, now)
         return moved
+
+
+class AlertStore:
+    """Stage changes and queries over ``alerts`` and ``alert_timeline``."""
+
+    def __init__(self, db: Database, sinks: Sequence[str]) -> None:
+        self._db = db
+        self._sinks = list(sinks)
+
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    @property
+    def sinks(self) -> list[str]:
+        return list(self._sinks)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[StageWriter]:
+        """One write transaction in which alerts may move forward.
+
+        The one place where stage changes are committed: once the commit succeeded,
+        each move's time since receipt is observed in ``gateway_alert_stage_seconds``.
+        """
+        async with self._db.transaction() as conn:
+            writer = StageWriter(conn, self._sinks)
+            yield writer
+        for kind, stage, seconds in writer.moved:
+            metrics.ALERT_STAGE_SECONDS.labels(kind, stage).observe(seconds)
+
+    async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
+        """Apply stage changes that move an alert forward; return those that did."""
+        async with self.transaction() as writer:
+            return await writer.advance(advances, now)
 
     async def mark_acked(self, updates: Sequence[StageUpdate]) -> None:
         """The broker accepted these acks: they leave the ack outbox."""
