@@ -101,7 +101,13 @@ def parse_elders(
     text: str, known: Collection[str], source: str = "elders.csv"
 ) -> list[ElderRecord]:
     """Every record of the file; :class:`RecordError` naming line and column otherwise."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _parse(csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline="")), known, source)
+    except csv.Error as exc:
+        raise RecordError(f"{source}: not a readable CSV file: {exc}") from None
+
+
+def _parse(reader: csv.DictReader[str], known: Collection[str], source: str) -> list[ElderRecord]:
     header = reader.fieldnames or []
     if "terminal_id" not in header:
         raise RecordError(f"{source}: the header needs a terminal_id column")

@@ -22,7 +22,16 @@ from gateway.store.alerts import Advance, AlertStore
 from gateway.store.audit import AuditLog
 from gateway.store.db import Database, open_database
 from gateway.store.elders import ElderStore
-from tests.integration.store.helpers import REGISTRY, T0, FakeAcks, FakeClock, alert, rows, store
+from tests.integration.store.helpers import (
+    REGISTRY,
+    T0,
+    FakeAcks,
+    FakeClock,
+    alert,
+    rows,
+    sample,
+    store,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -301,3 +310,37 @@ async def test_two_processes_on_one_file_notify_each_attempt_once(
 
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "var" / "gateway.db"
+
+
+STAGE_COUNT = "gateway_alert_stage_seconds_count"
+
+
+async def test_stage_times_are_observed_once_per_committed_move(
+    db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await ElderStore(db).put(RECORD, "admin", T0)
+    await store(db, alert("b1", kind=AlertKind.MEDICAL), now=T0)
+    p = parts(db, FakeAcks(), clock)
+    assert p.dispatcher is not None
+    await p.dispatcher.sweep()
+    before = sample(STAGE_COUNT, kind="medical", stage="accepted")
+    under_60 = sample(
+        "gateway_alert_stage_seconds_bucket", kind="medical", stage="accepted", le="60.0"
+    )
+
+    async def power_cut(*args: object, **kwargs: object) -> list[object]:
+        raise OSError("power cut")
+
+    monkeypatch.setattr(dispatch_store, "audit_in", power_cut)
+    clock.now = T0 + 12
+    with pytest.raises(OSError, match="power cut"):
+        await p.desk.answer((await tokens(db))[1], accept=True, eta_s=None)
+    assert sample(STAGE_COUNT, kind="medical", stage="accepted") == before  # rolled back
+    monkeypatch.undo()
+    await p.desk.answer((await tokens(db))[1], accept=True, eta_s=None)
+
+    assert sample(STAGE_COUNT, kind="medical", stage="accepted") == before + 1
+    assert (
+        sample("gateway_alert_stage_seconds_bucket", kind="medical", stage="accepted", le="60.0")
+        == under_60 + 1
+    )
