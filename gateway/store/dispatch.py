@@ -41,8 +41,20 @@ from gateway.store.events import insert_events
 from gateway.store.intake import StageUpdate
 
 ACTOR = "dispatch"
-#: The active statuses as SQL literals (so the partial index ``dispatches_active`` applies).
-ACTIVE_SQL = ", ".join(f"'{s.value}'" for s in sorted(core.ACTIVE))
+#: The active statuses as SQL, written exactly as in the partial index ``dispatches_active``
+#: (SQLite uses a partial index only for a query term matching its own).
+ACTIVE_SQL = "'calling', 'exhausted', 'taken_over', 'idle'"
+#: The worker's sweeps, run twice a second on a file holding months of alarms.
+DUE_SQL = (
+    "SELECT terminal_id, alert_id FROM dispatches WHERE deadline IS NOT NULL"
+    " AND deadline <= ? ORDER BY deadline LIMIT ?"
+)
+SETTLED_SQL = (
+    # CROSS JOIN: from the few active sequences to their alarms, never the reverse.
+    "SELECT d.terminal_id, d.alert_id FROM dispatches d CROSS JOIN alerts a"
+    " ON a.terminal_id = d.terminal_id AND a.alert_id = d.alert_id"
+    f" WHERE d.status IN ({ACTIVE_SQL}) AND a.stage_rank >= 2 LIMIT ?"
+)
 _ALERT_COLUMNS = (
     "terminal_id, alert_id, kind, pressed_at, received_at, stage_rank, escalation_level,"
     " district, town, village, detail"
@@ -374,21 +386,12 @@ class SequenceStore:
 
     async def due(self, now: float, limit: int) -> list[tuple[str, str]]:
         """Sequences whose current call ran out of time."""
-        async with self._db.reader.execute(
-            "SELECT terminal_id, alert_id FROM dispatches WHERE deadline IS NOT NULL"
-            " AND deadline <= ? ORDER BY deadline LIMIT ?",
-            (now, limit),
-        ) as cursor:
+        async with self._db.reader.execute(DUE_SQL, (now, limit)) as cursor:
             return [(r[0], r[1]) async for r in cursor]
 
     async def settled(self, limit: int) -> list[tuple[str, str]]:
         """Sequences still calling or waiting whose alarm was accepted or resolved."""
-        async with self._db.reader.execute(
-            "SELECT d.terminal_id, d.alert_id FROM dispatches d JOIN alerts a"
-            " ON a.terminal_id = d.terminal_id AND a.alert_id = d.alert_id"
-            f" WHERE d.status IN ({ACTIVE_SQL}) AND a.stage_rank >= 2 LIMIT ?",
-            (limit,),
-        ) as cursor:
+        async with self._db.reader.execute(SETTLED_SQL, (limit,)) as cursor:
             return [(r[0], r[1]) async for r in cursor]
 
     async def next_deadline(self) -> float | None:

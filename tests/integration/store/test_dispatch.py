@@ -4,6 +4,7 @@ crashes and a second process never notify a responder twice for the same attempt
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from gateway.operations import Actor
 from gateway.store import dispatch as dispatch_store
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.audit import AuditLog
-from gateway.store.db import Database, open_database
+from gateway.store.db import Database, open_database, prepare
 from gateway.store.elders import ElderStore
 from tests.integration.store.helpers import (
     REGISTRY,
@@ -344,3 +345,17 @@ async def test_stage_times_are_observed_once_per_committed_move(
         sample("gateway_alert_stage_seconds_bucket", kind="medical", stage="accepted", le="60.0")
         == under_60 + 1
     )
+
+
+def test_the_worker_queries_use_their_indexes(tmp_path: Path) -> None:
+    """The sweeps run twice a second on a file holding months of alarms."""
+    prepare(tmp_path / "plan.db")
+    conn = sqlite3.connect(tmp_path / "plan.db")
+    plans = [
+        " ".join(r[3] for r in conn.execute("EXPLAIN QUERY PLAN " + query, params))
+        for query, params in ((dispatch_store.SETTLED_SQL, (1,)), (dispatch_store.DUE_SQL, (1, 1)))
+    ]
+    conn.close()
+    assert plans[0].startswith("SCAN d USING INDEX dispatches_active")
+    assert "dispatches_due" in plans[1]
+    assert {f"'{s.value}'" for s in core.ACTIVE} == set(dispatch_store.ACTIVE_SQL.split(", "))
