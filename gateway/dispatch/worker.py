@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 #: Alarms started per transaction, and rows looked at per sweep.
 START_CHUNK = 20
 SWEEP_LIMIT = 500
+#: Shortest pause between sweeps: wake-ups come with every stored batch (telemetry too).
+MIN_GAP_S = 0.1
 
 
 class Dispatcher:
@@ -54,6 +56,7 @@ class Dispatcher:
             except (StoreError, sqlite3.Error) as exc:  # the next sweep retries
                 metrics.SWEEP_ERRORS.inc()
                 log.warning("dispatch sweep failed: %s", exc)
+            await asyncio.sleep(min(MIN_GAP_S, self._interval))
             try:
                 async with asyncio.timeout(self._interval):
                     await self._wake.wait()
