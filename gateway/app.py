@@ -6,7 +6,7 @@ terminals ─MQTT─▶ BrokerLink ─▶ Intake (route → plan → store) ─�
                           Forwarder(webhook) / Forwarder(upstream) ─▶ command center
                                           │ confirmed
                                           ▼
-                             Operations.mark_delivered ─▶ ack "delivered"
+              Outbox.confirm (row deleted + alert "delivered", one commit) ─▶ ack "delivered"
 Supervisor (offline / restored / self-test) and the camera monitor add events too;
 the HTTP server serves /healthz, /metrics, the API and the console.
 """
@@ -32,21 +32,25 @@ from gateway.console.context import open_console
 from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
 from gateway.dispatch.wiring import dispatch_parts
-from gateway.forward.forwarder import Forwarder
+from gateway.forward.forwarder import Forwarder, lanes
 from gateway.forward.upstream import UpstreamSink
 from gateway.forward.webhook import POOL_SIZE, SpreadClient, WebhookSink
 from gateway.http.auth import TokenAuth
+from gateway.http.health import Check, backlog_check, link_check, store_check
 from gateway.http.server import bind, build_app, serve
 from gateway.intake.acks import AckPublisher, AckResender
 from gateway.intake.link import BrokerLink
 from gateway.intake.pipeline import Intake
+from gateway.operate.notify import Notifier
+from gateway.operate.reload import RegistryReloader
 from gateway.operations import Operations
-from gateway.registry import Registry
+from gateway.registry import Registry, RegistryHolder
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
-from gateway.store.db import open_database
+from gateway.store.db import Database, open_database
 from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
+from gateway.store.retention import Retention
 from gateway.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
@@ -65,11 +69,16 @@ class Gateway:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.cfg = cfg
-        self.registry = registry
+        #: Every component reads the registry through this holder; a reload swaps it.
+        self.registry = RegistryHolder(registry)
+        self.reloader = RegistryReloader(self.registry, cfg.registry.path)
+        self.notifier = Notifier(environ)
         self._environ = environ
         self._clock = clock
         self._forwarders: list[Forwarder] = []
-        self.ready = asyncio.Event()
+        self.ready = asyncio.Event()  # connected to the broker: alarms are taken
+        self.serving = asyncio.Event()  # store open, HTTP served
+        self.db: Database | None = None
         self.http_port: int | None = None
         self.link = BrokerLink(cfg.mqtt, cfg.intake, self._handle)
         self._intake: Intake | None = None
@@ -104,6 +113,7 @@ class Gateway:
             open_database(cfg.store.path, cfg.store.synchronous) as db,
             AsyncExitStack() as stack,
         ):
+            self.db = db
             http = await self._webhook_client(stack)
             outbox = Outbox(db)
             await outbox.release_own_leases()
@@ -124,8 +134,9 @@ class Gateway:
             self._intake = Intake(
                 self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock
             )
+            await self._intake.prepare()
             upstream = UpstreamSink(cfg.upstream) if cfg.upstream.enabled else None
-            self._build_forwarders(outbox, ops, http, upstream)
+            self._build_forwarders(outbox, acks, http, upstream)
             supervisor = Supervisor(
                 db, self.registry, cfg.supervision, self.sinks, self.wake, self._clock
             )
@@ -148,9 +159,9 @@ class Gateway:
                 {
                     "operations": ops, "registry": self.registry, "outbox": outbox,
                     "dispatch": dispatch.desk, "dispatch_config": cfg.dispatch,
-                    "clock": self._clock, "wake": self.wake,
+                    "clock": self._clock, "wake": self.wake, "reloader": self.reloader,
                     "authenticators": [token_auth, *([console.auth] if console else [])],
-                    "health_checks": {"broker": lambda: self.link.connected},
+                    "health_checks": self._health_checks(outbox, upstream),
                 },
                 [*(guarded_camera_routes(cameras) if cameras else []),
                  *(console_routes(console) if console else [])],
@@ -164,20 +175,37 @@ class Gateway:
                 if upstream is not None:
                     tg.create_task(upstream.run(), name="upstream-link")
                 tg.create_task(supervisor.run(), name="supervisor")
+                tg.create_task(Retention(db, cfg.store, self._clock).run(), name="retention")
                 tg.create_task(serve(app, sock), name="http")
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
                 tg.create_task(self._announce_ready(), name="ready")
+                tg.create_task(self.reloader.run(), name="registry-reload")
+                tg.create_task(self.notifier.run(self.serving, self.ready), name="systemd-notify")
                 if cameras is not None:
                     tg.create_task(cameras.run(), name="camera-monitor")
                 if console is not None:
                     tg.create_task(console.escalator().run(), name="escalator")
                 if dispatch.dispatcher is not None:
                     tg.create_task(dispatch.dispatcher.run(), name="dispatcher")
+                self.serving.set()
+
+    def _health_checks(self, outbox: Outbox, upstream: UpstreamSink | None) -> dict[str, Check]:
+        checks = {
+            "broker": link_check(self.link.state),
+            "store": store_check(outbox, self.cfg.store.path),
+            "outbox": backlog_check(
+                outbox, self.sinks, self.cfg.http.health_backlog_age_s, self._clock
+            ),
+        }
+        if upstream is not None:
+            checks["upstream"] = link_check(upstream.state)
+        return checks
 
     async def _webhook_client(self, stack: AsyncExitStack) -> SpreadClient:
         wh = self.cfg.webhook
-        pools = max(1, -(-wh.concurrency // POOL_SIZE))
+        pools = max(1, -(-(wh.concurrency + wh.alarm_concurrency) // POOL_SIZE))
         limits = httpx.Limits(max_connections=min(POOL_SIZE, wh.concurrency))
+        # One connection per request in flight, across both lanes.
         clients = [
             await stack.enter_async_context(httpx.AsyncClient(timeout=wh.timeout_s, limits=limits))
             for _ in range(pools)
@@ -185,30 +213,30 @@ class Gateway:
         return SpreadClient(clients)
 
     def _build_forwarders(
-        self,
-        outbox: Outbox,
-        ops: Operations,
-        http: SpreadClient,
-        upstream: UpstreamSink | None,
+        self, outbox: Outbox, acks: AckPublisher, http: SpreadClient, upstream: UpstreamSink | None
     ) -> None:
-        wh = self.cfg.webhook
+        wh, up = self.cfg.webhook, self.cfg.upstream
         backoff = Backoff(base=wh.backoff_base_s, cap=wh.backoff_cap_s)
         common: dict[str, Any] = {
-            "lease_s": wh.timeout_s * 3, "retry_for_s": wh.retry_for_h * 3600,
-            "backoff": backoff, "clock": self._clock,
+            "acks": acks, "retry_for_s": wh.retry_for_h * 3600, "backoff": backoff,
+            "clock": self._clock,
         }  # fmt: skip
         if wh.enabled:
-            sink = WebhookSink(wh.url, wh.secret.get_secret_value(), http)
+            batch = wh.format == "batch"
+            sink = WebhookSink(wh.url, wh.secret.get_secret_value(), http, batch=batch)
+            plan = lanes(wh.concurrency, wh.alarm_concurrency, wh.batch_max if batch else 1,
+                         wh.linger_s)  # fmt: skip
             self._forwarders.append(
-                Forwarder(sink, outbox, concurrency=wh.concurrency,
-                          on_delivered=ops.mark_delivered, **common)
+                Forwarder(sink, outbox, confirms_terminals=True, lease_s=wh.timeout_s * 3,
+                          lanes=plan, **common)
             )  # fmt: skip
         if upstream is not None:
             # The upstream confirms delivery to the terminal only when it is the sole sink.
-            confirm = None if wh.enabled else ops.mark_delivered
+            plan = lanes(up.concurrency, 1, up.batch_max, wh.linger_s)
             self._forwarders.append(
-                Forwarder(upstream, outbox, concurrency=64, on_delivered=confirm, **common)
-            )
+                Forwarder(upstream, outbox, confirms_terminals=not wh.enabled,
+                          lease_s=up.timeout_s * 3, lanes=plan, **common)
+            )  # fmt: skip
 
     async def _announce_ready(self) -> None:
         await self.link.wait_connected()

@@ -35,6 +35,8 @@ topic read ec/v1/t/+/health
 topic read ec/v1/t/+/status
 topic write ec/v1/t/+/ack
 topic write ec/v1/t/+/cmd
+# Its own availability (retained "online", last will "offline"), read by the district.
+topic readwrite ec/v1/gateway/+/availability
 """
 
 CONF = """\
@@ -83,26 +85,9 @@ def write_broker_files(
 
     ``accounts`` are (username, password) pairs: the terminals and the gateway.
     """
-    tool = shutil.which("mosquitto_passwd")
-    if tool is None:
-        raise GatewayError("mosquitto_passwd not found: install the 'mosquitto' package")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    passwd, acl = write_accounts(out_dir, accounts, gateway_user)
     state_dir = out_dir / "state"
     state_dir.mkdir(exist_ok=True)
-    passwd = out_dir / "passwd"
-    fd = os.open(passwd, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        for user, password in accounts:
-            if ":" in user or "\n" in user + password:
-                raise GatewayError(f"invalid broker account {user!r}")
-            handle.write(f"{user}:{password}\n")
-    try:
-        subprocess.run([tool, "-U", str(passwd)], check=True, capture_output=True, timeout=600)
-    except subprocess.CalledProcessError as exc:
-        passwd.unlink()  # never leave plain-text passwords behind
-        raise GatewayError(f"mosquitto_passwd failed: {exc.stderr.decode()[:200]}") from exc
-    acl = out_dir / "acl"
-    acl.write_text(ACL.format(gateway=gateway_user), encoding="utf-8")
     conf = out_dir / "mosquitto.conf"
     conf.write_text(
         CONF.format(
@@ -113,3 +98,47 @@ def write_broker_files(
         encoding="utf-8",
     )  # fmt: skip
     return BrokerFiles(conf, passwd, acl)
+
+
+def write_accounts(
+    out_dir: Path, accounts: Iterable[tuple[str, str]], gateway_user: str
+) -> tuple[Path, Path]:
+    """(Re)write ``passwd`` and ``acl`` under ``out_dir``; return their paths.
+
+    Each file is written beside its final name and renamed over it, so a broker told to
+    reload at any moment reads either the old file or the new one, never a half (nor
+    the passwords before they are hashed).
+    """
+    tool = shutil.which("mosquitto_passwd")
+    if tool is None:
+        raise GatewayError("mosquitto_passwd not found: install the 'mosquitto' package")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    passwd, staged = out_dir / "passwd", out_dir / ".passwd.new"
+    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            for user, password in accounts:
+                if ":" in user or "\n" in user + password:
+                    raise GatewayError(f"invalid broker account {user!r}")
+                handle.write(f"{user}:{password}\n")
+        subprocess.run([tool, "-U", str(staged)], check=True, capture_output=True, timeout=600)
+    except subprocess.CalledProcessError as exc:
+        raise GatewayError(f"mosquitto_passwd failed: {exc.stderr.decode()[:200]}") from exc
+    finally:
+        if not _hashed(staged):
+            staged.unlink(missing_ok=True)  # never leave plain-text passwords behind
+    os.replace(staged, passwd)
+    acl = out_dir / "acl"
+    staged_acl = out_dir / ".acl.new"
+    staged_acl.write_text(ACL.format(gateway=gateway_user), encoding="utf-8")
+    os.replace(staged_acl, acl)
+    return passwd, acl
+
+
+def _hashed(passwd: Path) -> bool:
+    """Whether every line of ``passwd`` holds a hash (``user:$7$…``), not a password."""
+    try:
+        lines = passwd.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return False
+    return all(line.split(":", 1)[1].startswith("$") for line in lines if ":" in line)

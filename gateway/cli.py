@@ -1,4 +1,8 @@
-"""``python -m gateway``: run the gateway, check a config, register terminals."""
+"""``python -m gateway``: run the gateway, check a config, register terminals.
+
+The day-to-day site commands (reload, backup, restore, accounts) live in
+:mod:`gateway.operate.commands`; how each command ends is :mod:`gateway.exitcodes`.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +20,9 @@ from gateway.broker import write_broker_files
 from gateway.config import GatewayConfig, load_config
 from gateway.dispatch.cli import app as elders_app
 from gateway.errors import GatewayError
+from gateway.exitcodes import ExitCode, exit_code_for, significant
+from gateway.operate import commands
+from gateway.operate.signals import write_pid
 from gateway.provision import demo_district, provision_site, read_credentials
 from gateway.registry import Registry, load_registry
 
@@ -30,7 +37,7 @@ ConfigPath = Annotated[Path, typer.Option("--config", "-c", help="TOML config fi
 
 def _fail(exc: GatewayError) -> typer.Exit:
     typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
+    return typer.Exit(exit_code_for(exc))
 
 
 def _load(config: Path) -> tuple[GatewayConfig, Registry]:
@@ -55,10 +62,27 @@ def run(
         raise _fail(exc) from exc
     gateway = Gateway(cfg, registry)
     log.info("%d terminals registered; store %s", len(registry), cfg.store.path)
+    pid_file = cfg.reload.pid_file
+    if pid_file is not None:
+        write_pid(pid_file)
     try:
         asyncio.run(_run_until_signal(gateway))
-    except GatewayError as exc:
-        raise _fail(exc) from exc
+    except Exception as exc:  # noqa: BLE001 - the process's last word: say why, exit with its code
+        raise _ended_by(exc) from None
+    finally:
+        gateway.notifier.notify("STOPPING=1")
+        if pid_file is not None:
+            pid_file.unlink(missing_ok=True)
+
+
+def _ended_by(exc: BaseException) -> typer.Exit:
+    """Log, once, the error that ends the process; the exit status says what kind it was."""
+    code, cause = exit_code_for(exc), significant(exc)
+    if code is ExitCode.FAILED:
+        log.critical("stopped by an unexpected error (exit %d)", code, exc_info=cause)
+    else:
+        log.critical("%s — stopping (exit %d, %s)", cause, code, code.name.lower())
+    return typer.Exit(code)
 
 
 async def _run_until_signal(gateway: Gateway) -> None:
@@ -66,16 +90,11 @@ async def _run_until_signal(gateway: Gateway) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel if task else (lambda: None))
+    loop.add_signal_handler(signal.SIGHUP, gateway.reloader.request)
     try:
         await gateway.run()
     except asyncio.CancelledError:
         log.info("stopped")
-    except ExceptionGroup as group:
-        # A component's own error type (e.g. a bad token in the environment) ends the run.
-        first = group.exceptions[0]
-        if isinstance(first, GatewayError):
-            raise first from None
-        raise
 
 
 @app.command("check-config")
@@ -141,6 +160,9 @@ def broker_files(
     except GatewayError as exc:
         raise _fail(exc) from exc
     typer.echo(f"wrote {files.conf}; send SIGHUP to a running mosquitto to reload accounts")
+
+
+commands.register(app)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import aiomqtt
@@ -20,7 +20,6 @@ from firmware_protocol.topics import Channel, topic
 from gateway.intake.pipeline import AckSink
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.audit import AuditLog
-from gateway.store.outbox import OutboxItem
 
 COMMAND_TIMEOUT_S = 5.0
 
@@ -89,15 +88,3 @@ class Operations:
             await client.publish(topic(terminal_id, Channel.CMD), encode_command(command), qos=1)
         await self.audit.record(actor.name, "terminal.call_back", terminal_id, args, now)
         return command.cmd_id
-
-    async def mark_delivered(self, items: Sequence[OutboxItem]) -> None:
-        """The command center confirmed these events: their alerts reach ``delivered``."""
-        advances = [
-            Advance(i.body["data"]["terminal_id"], i.body["data"]["alert_id"], Stage.DELIVERED,
-                    "command-center")
-            for i in items
-            if i.body.get("type") == "alert"
-        ]  # fmt: skip
-        if advances:
-            moved = await self.alerts.advance(advances, self._clock())
-            await self._acks.submit(moved)

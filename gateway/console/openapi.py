@@ -158,6 +158,15 @@ def _other_paths() -> dict[str, Any]:
                 "Roles: admin, technician.",
             )
         },
+        f"{BASE}/registry/reload": {
+            "post": _post(
+                "Put the registry file in force now (terminals added, moved, removed).",
+                None,
+                [],
+                _json("Applied, with counts; 422 names the line at fault.", {"type": "object"}),
+                "Roles: admin, integration; scoped to the whole site.",
+            )
+        },
         f"{BASE}/openapi.json": {
             "get": {
                 "summary": "This document.",
@@ -212,7 +221,7 @@ def _dispatch_paths() -> dict[str, Any]:
         " credential. 404 for an unknown token; 409 when the call no longer waits"
         " for an answer. An accept tells the elder's terminal 'accepted' with the name.",
     )  # fmt: skip
-    answer["security"] = []
+    answer["security"] = [{}]  # anonymous: the token in the body is the credential
     answer["parameters"] = []
     answer["responses"].update(CONFLICT)
     control = {
@@ -362,6 +371,76 @@ def _schemas() -> dict[str, Any]:
     return schemas
 
 
+_SIGNED = (
+    "Standard Webhooks: `webhook-id`, `webhook-timestamp` (Unix seconds) and"
+    " `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the shared"
+    " `whsec_` secret). Verify the signature and reject timestamps older than 5 minutes."
+    " Answer 2xx only once the events are stored: that is the confirmation the gateway"
+    " waits for (and tells the elder's terminal as `delivered`). 400, 410, 413 and 422"
+    " refuse the payload for good (the gateway then sends the batch's events one by one"
+    " and dead-letters only those refused alone); anything else is retried with backoff"
+    " for `webhook.retry_for_h`. Events can arrive more than once and out of order:"
+    " deduplicate on each event's `event_id`."
+)
+
+
+def _webhooks() -> dict[str, Any]:
+    """What the gateway POSTs to the command center (``[webhook] url``)."""
+    body = {"oneOf": [_ref("EventBatch"), _ref("Event")]}
+    return {
+        "events": {
+            "post": {
+                "summary": "Events for the command center, many per request.",
+                "description": "With `webhook.format = \"batch\"` (the default) one request"
+                " carries up to `webhook.batch_max` events and `webhook-id` is the batch id;"
+                " alarms are sent at once, telemetry waits up to `webhook.linger_s` to fill"
+                " a batch. With `\"event\"` each request is one Event and `webhook-id` is"
+                " its `event_id`. " + _SIGNED,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": body}}},
+                "responses": {
+                    "2XX": {"description": "Stored: the events are confirmed."},
+                    "4XX": {"description": "400/410/413/422: refused for good; else retried."},
+                    "5XX": {"description": "Retried with backoff."},
+                },
+            }
+        }
+    }  # fmt: skip
+
+
+def _event_schemas() -> dict[str, Any]:
+    number, text = {"type": "number"}, {"type": "string"}
+    event = {
+        "type": "object",
+        "required": ["event_id", "type", "occurred_at", "source", "region", "data"],
+        "properties": {
+            "event_id": {**text, "description": "Stable across retries: the dedup key."},
+            "type": {**text, "description": "alert, alert.accepted, alert.resolved,"
+                     " alert.cancelled, alert.escalated, alert.dispatch (call a responder),"
+                     " alert.dispatch.accepted, alert.dispatch.cancelled, service.assigned,"
+                     " health, selftest, terminal.offline, terminal.restored,"
+                     " terminal.flapping, terminal.selftest_missed, camera.* …"},
+            "occurred_at": number,
+            "source": {**text, "description": "Terminal or camera id."},
+            "region": {"type": "array", "items": text,
+                       "description": "[district, town, community/village]"},
+            "data": {"type": "object", "description": "Depends on `type`."},
+        },
+    }  # fmt: skip
+    batch = {
+        "type": "object",
+        "required": ["type", "batch_id", "sent_at", "count", "events"],
+        "properties": {
+            "type": {"const": "batch"},
+            "batch_id": {**text, "description": "Equals the `webhook-id` header."},
+            "sent_at": {**text, "format": "date-time"},
+            "count": {"type": "integer", "minimum": 1},
+            "events": {"type": "array", "items": _ref("Event"), "minItems": 1},
+        },
+    }
+    return {"Event": event, "EventBatch": batch}
+
+
 def openapi_spec(title: str = "Eldercare gateway API", version: str = "1") -> dict[str, Any]:
     """The whole document."""
     return {
@@ -381,8 +460,9 @@ def openapi_spec(title: str = "Eldercare gateway API", version: str = "1") -> di
             **_service_paths(),
             **_report_paths(),
         },
+        "webhooks": _webhooks(),
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **_event_schemas()},
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",

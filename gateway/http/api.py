@@ -136,19 +136,21 @@ async def call_back(request: Request) -> JSONResponse:
 
 
 async def dead_letters(request: Request) -> JSONResponse:
-    await require(request, frozenset({"admin", "technician", "integration"}))
+    actor = await require(request, frozenset({"admin", "technician", "integration"}))
     outbox: Outbox = request.app.state.outbox
-    return JSONResponse({"dead": await outbox.dead_letters()})
+    return JSONResponse({"dead": await outbox.dead_letters(region=actor.region)})
 
 
 async def retry_dead(request: Request) -> JSONResponse:
     actor = await require(request, frozenset({"admin", "technician"}))
     outbox: Outbox = request.app.state.outbox
     sink, event_id = request.path_params["sink"], request.path_params["event_id"]
-    ok = await outbox.retry_dead(sink, event_id, request.app.state.clock())
     now = request.app.state.clock()
-    await _ops(request).audit.record(actor.name, "outbox.retry", f"{sink}/{event_id}", {}, now)
-    if not ok:
+    ok = await outbox.retry_dead(sink, event_id, now, actor.region)
+    await _ops(request).audit.record(
+        actor.name, "outbox.retry", f"{sink}/{event_id}", {"applied": ok}, now
+    )
+    if not ok:  # unknown and out-of-region look alike
         raise HTTPException(404, "no such dead letter")
     request.app.state.wake()
     return JSONResponse({"applied": True})

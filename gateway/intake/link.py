@@ -20,11 +20,12 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from firmware_protocol.topics import UPLINK, subscription
-from gateway import metrics
+from gateway import availability
 from gateway.config import IntakeConfig, MqttConfig
 from gateway.core.backoff import Backoff
 from gateway.intake.queue import IntakeQueue, factory
 from gateway.intake.router import Raw
+from gateway.linkstate import LinkState
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +54,10 @@ class BrokerLink:
         self._queue: IntakeQueue | None = None
         self._client: aiomqtt.Client | None = None
         self._connected = asyncio.Event()
+        self.state = LinkState("terminals", f"{mqtt.host}:{mqtt.port}")
+        self.availability_topic = availability.availability_topic(
+            availability.TERMINALS_PREFIX, mqtt.client_id
+        )
 
     @property
     def connected(self) -> bool:
@@ -76,6 +81,10 @@ class BrokerLink:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 60
             kwargs["properties"] = props
+        else:
+            # A lone gateway keeps its session: the broker queues what arrives while it
+            # restarts. In a shared group a dead member must not hold messages back.
+            kwargs["clean_session"] = self._cfg.share_group is not None
         return aiomqtt.Client(
             self._cfg.host,
             self._cfg.port,
@@ -89,6 +98,7 @@ class BrokerLink:
                 self._intake.alert_queue_max, self._intake.telemetry_queue_max, self._set_queue
             ),
             tls_context=self._tls,
+            will=availability.last_will(self.availability_topic),
             # Acks are small writes on a busy socket: without this, Nagle's algorithm
             # holds them for the peer's delayed ACK (~40 ms on Linux).
             socket_options=[NO_DELAY],
@@ -103,13 +113,15 @@ class BrokerLink:
                 async with self._make_client() as client:
                     attempt = 0
                     await self._on_connect(client)
-                    await self._consume(client)
+                    try:
+                        await self._consume(client)
+                    except asyncio.CancelledError:
+                        await availability.withdraw(client, self.availability_topic)
+                        raise
             except aiomqtt.MqttError as exc:
-                metrics.MQTT_RECONNECTS.labels("terminals").inc()
-                log.warning("broker %s:%s: %s; reconnecting", self._cfg.host, self._cfg.port, exc)
+                self.state.down(exc)
             finally:
                 self._client = None
-                metrics.MQTT_CONNECTED.labels("terminals").set(0)
             await asyncio.sleep(self._backoff.delay(attempt))
             attempt += 1
 
@@ -118,9 +130,10 @@ class BrokerLink:
         client.pending_calls_threshold = 10 * self._cfg.max_inflight
         for channel in sorted(UPLINK):
             await client.subscribe(subscription(channel, self._cfg.share_group), qos=1)
+        await availability.announce(client, self.availability_topic)
         self._client = client
         self._connected.set()
-        metrics.MQTT_CONNECTED.labels("terminals").set(1)
+        self.state.up()
         log.info("connected to broker %s:%s", self._cfg.host, self._cfg.port)
 
     async def _consume(self, client: aiomqtt.Client) -> None:

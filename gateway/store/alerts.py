@@ -60,44 +60,8 @@ class StageWriter:
     moved: list[tuple[str, str, float]] = field(default_factory=list)
 
     async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
-        """Apply stage changes that move an alert forward; return those that did.
-
-        ``accepted`` and ``resolved`` also become events, so that every other party (and
-        the command center itself, if the console made the change) learns of them.
-        """
-        conn = self.conn
-        moved: list[StageUpdate] = []
-        events: list[Event] = []
-        for adv in advances:
-            cursor = await conn.execute(
-                "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
-                " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
-                " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
-                " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < ?"
-                " RETURNING district, town, village, accepted_by, eta_s, kind, received_at",
-                (adv.stage.value, adv.stage.rank, now, adv.stage.value, adv.actor,
-                 adv.stage.value, adv.eta_s, adv.terminal_id, adv.alert_id, adv.stage.rank),
-            )  # fmt: skip
-            row = await cursor.fetchone()
-            await cursor.close()
-            if row is None:
-                continue
-            await conn.execute(
-                "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
-            )
-            # Who took it (accepted) or closed it (resolved); no name for "delivered".
-            by = None if adv.stage is Stage.DELIVERED else adv.actor
-            moved.append(
-                StageUpdate(adv.terminal_id, adv.alert_id, adv.stage,
-                            by=by, eta_s=row["eta_s"], note=adv.note)
-            )  # fmt: skip
-            self.moved.append((row["kind"], adv.stage.value, max(0.0, now - row["received_at"])))
-            if adv.stage is not Stage.DELIVERED:
-                events.append(_stage_event(adv, (row[0], row[1], row[2]), now))
-        await insert_events(conn, events, self.sinks, now)
-        return moved
+        """Apply stage changes that move an alert forward; return those that did."""
+        return await advance_in(self.conn, advances, self.sinks, now, self.moved)
 
 
 class AlertStore:
@@ -125,8 +89,7 @@ class AlertStore:
         async with self._db.transaction() as conn:
             writer = StageWriter(conn, self._sinks)
             yield writer
-        for kind, stage, seconds in writer.moved:
-            metrics.ALERT_STAGE_SECONDS.labels(kind, stage).observe(seconds)
+        observe_stages(writer.moved)
 
     async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
         """Apply stage changes that move an alert forward; return those that did."""
@@ -201,6 +164,96 @@ class AlertStore:
         )
         async with self._db.reader.execute(query, [*params, limit]) as cursor:
             return [_alert_json(dict(row)) async for row in cursor]
+
+
+#: Alerts per UPDATE statement (two parameters each, well under SQLite's limit).
+_CHUNK = 400
+
+
+async def _move(
+    conn: aiosqlite.Connection, group: Sequence[Advance], now: float
+) -> dict[tuple[str, str], aiosqlite.Row]:
+    """Move every alert of ``group`` (same stage, actor, note, ETA) that is behind it;
+    return the moved ones' region and acceptance, by key. One statement per chunk."""
+    first = group[0]
+    stage = first.stage
+    moved: dict[tuple[str, str], aiosqlite.Row] = {}
+    for start in range(0, len(group), _CHUNK):
+        chunk = group[start : start + _CHUNK]
+        keys = ",".join("(?,?)" for _ in chunk)
+        rows = await conn.execute_fetchall(
+            "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
+            " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
+            " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
+            f" WHERE (terminal_id, alert_id) IN (VALUES {keys}) AND stage_rank < ?"
+            " RETURNING terminal_id, alert_id, district, town, village, accepted_by, eta_s,"
+            " kind, received_at",
+            (stage.value, stage.rank, now, stage.value, first.actor, stage.value, first.eta_s,
+             *(part for adv in chunk for part in (adv.terminal_id, adv.alert_id)), stage.rank),
+        )  # fmt: skip
+        moved.update({(row[0], row[1]): row for row in rows})
+    return moved
+
+
+#: What :func:`observe_stages` takes: (kind, stage, seconds since the alarm was received).
+Observed = list[tuple[str, str, float]]
+
+
+def observe_stages(observed: Observed) -> None:
+    """Count committed moves in ``gateway_alert_stage_seconds``; call after the commit."""
+    for kind, stage, seconds in observed:
+        metrics.ALERT_STAGE_SECONDS.labels(kind, stage).observe(seconds)
+
+
+async def advance_in(
+    conn: aiosqlite.Connection, advances: Sequence[Advance], sinks: Sequence[str], now: float,
+    observed: Observed | None = None,
+) -> list[StageUpdate]:  # fmt: skip
+    """Move alerts forward inside the caller's transaction; return the moves made, in
+    the order asked.
+
+    ``accepted`` and ``resolved`` also become events, so that every other party (and
+    the command center itself, if the console made the change) learns of them. Each
+    move's time since receipt is added to ``observed``, for :func:`observe_stages` once
+    the caller's transaction committed.
+    """
+    groups: dict[tuple[Any, ...], list[Advance]] = {}
+    for adv in advances:
+        groups.setdefault((adv.stage, adv.actor, adv.note, adv.eta_s), []).append(adv)
+    rows: dict[tuple[str, str], aiosqlite.Row] = {}
+    for group in groups.values():
+        rows.update(await _move(conn, group, now))
+    moved = {(key, group[0].stage) for group in groups.values() for key in rows}
+    done = []
+    for adv in advances:  # in the order asked, each move once
+        key = ((adv.terminal_id, adv.alert_id), adv.stage)
+        if key in moved and key[0] in rows:
+            moved.discard(key)
+            done.append(adv)
+    await conn.executemany(
+        "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(a.terminal_id, a.alert_id, a.stage.value, now, a.actor, a.note) for a in done],
+    )
+    events = [
+        _stage_event(a, tuple(rows[(a.terminal_id, a.alert_id)][2:5]), now)
+        for a in done
+        if a.stage is not Stage.DELIVERED
+    ]
+    await insert_events(conn, events, sinks, now)
+    if observed is not None:
+        for a in done:
+            row = rows[(a.terminal_id, a.alert_id)]
+            observed.append((row["kind"], a.stage.value, max(0.0, now - row["received_at"])))
+    return [_update(a, rows[(a.terminal_id, a.alert_id)]) for a in done]
+
+
+def _update(adv: Advance, row: aiosqlite.Row) -> StageUpdate:
+    # Who took it (accepted) or closed it (resolved); no name for "delivered".
+    by = None if adv.stage is Stage.DELIVERED else adv.actor
+    return StageUpdate(
+        adv.terminal_id, adv.alert_id, adv.stage, by=by, eta_s=row["eta_s"], note=adv.note
+    )
 
 
 def _alert_json(row: dict[str, Any]) -> dict[str, Any]:

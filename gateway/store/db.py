@@ -10,6 +10,7 @@ interleaving safe.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -18,10 +19,30 @@ from pathlib import Path
 
 import aiosqlite
 
-from gateway.errors import StoreError
+from gateway import metrics
+from gateway.errors import StoreError, StoreFull, StoreReadOnly
 from gateway.store import schema
 
 log = logging.getLogger(__name__)
+
+#: SQLite's primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``) and errnos
+#: that no retry inside the process can cure.
+_FULL, _READONLY = {13}, {8}
+_FULL_ERRNO = {errno.ENOSPC, errno.EDQUOT}
+_READONLY_ERRNO = {errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def store_error(exc: sqlite3.Error | OSError, what: str) -> StoreError:
+    """``exc`` as the gateway's store error of the right kind (counted by kind)."""
+    if isinstance(exc, OSError):
+        full, readonly = exc.errno in _FULL_ERRNO, exc.errno in _READONLY_ERRNO
+    else:
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        full, readonly = code in _FULL, code in _READONLY
+    kind: type[StoreError] = StoreFull if full else StoreReadOnly if readonly else StoreError
+    label = "full" if full else "read_only" if readonly else "other"
+    metrics.STORE_ERRORS.labels(label).inc()
+    return kind(f"{what}: {exc}")
 
 
 class Database:
@@ -45,16 +66,18 @@ class Database:
         try:
             await conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot begin transaction: {exc}") from exc
+            raise store_error(exc, "cannot begin transaction") from exc
         try:
             yield conn
-        except BaseException:
+        except BaseException as exc:
             await conn.rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise store_error(exc, "write failed") from exc
             raise
         try:
             await conn.commit()
         except sqlite3.Error as exc:
-            raise StoreError(f"commit failed: {exc}") from exc
+            raise store_error(exc, "commit failed") from exc
 
     async def close(self) -> None:
         await self.reader.close()
@@ -85,6 +108,19 @@ def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> Path | None:
     return copy
 
 
+def _probe_write(conn: sqlite3.Connection) -> None:
+    """Rewrite the header's version as it is: a file SQLite silently opened read-only
+    (write-protected file or directory) fails here, at start, not at the first alarm."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"PRAGMA user_version = {schema.version(conn)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
 def prepare(path: Path) -> tuple[int, int]:
     """WAL mode, then the schema ladder (see :mod:`gateway.store.schema`). Synchronous."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
@@ -93,7 +129,9 @@ def prepare(path: Path) -> tuple[int, int]:
         copy = _backup_before_upgrade(conn, path)
         if copy is not None:
             log.warning("upgrading %s; the previous version is kept in %s", path, copy)
-        return schema.migrate(conn)
+        versions = schema.migrate(conn)
+        _probe_write(conn)
+        return versions
     finally:
         conn.close()
 
@@ -111,7 +149,7 @@ async def open_database(path: Path, synchronous: str = "FULL") -> AsyncIterator[
         path.parent.mkdir(parents=True, exist_ok=True)
         before, after = await asyncio.to_thread(prepare, path)
     except (OSError, sqlite3.Error) as exc:
-        raise StoreError(f"{path}: cannot open database: {exc}") from exc
+        raise store_error(exc, f"{path}: cannot open database") from exc
     if after > before:
         log.info("database %s at schema version %d (was %d)", path, after, before)
     opened: list[aiosqlite.Connection] = []
@@ -121,7 +159,7 @@ async def open_database(path: Path, synchronous: str = "FULL") -> AsyncIterator[
     except sqlite3.Error as exc:
         for conn in opened:
             await conn.close()
-        raise StoreError(f"{path}: cannot open database: {exc}") from exc
+        raise store_error(exc, f"{path}: cannot open database") from exc
     db = Database(*opened)
     try:
         yield db

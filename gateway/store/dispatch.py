@@ -420,6 +420,8 @@ class SequenceStore:
         ) as cursor:
             attempts = [dict(r) async for r in cursor]
         return {
+            "terminal_id": terminal_id,
+            "alert_id": alert_id,
             "status": state.status.value,
             "round": state.round + 1,
             "rounds": self.policy.rounds,

@@ -170,8 +170,93 @@ def _v2(conn: sqlite3.Connection) -> None:
     _run(conn, _V2)
 
 
-# -- 2 → 3: elders' records, responder call sequences, service requests ----------------
-_V3_DISPATCH = (
+# -- 2 → 3: district scale --------------------------------------------------------------
+#: The protocol's numeric vitals (PROTOCOL.md §6.2), one column each; a boolean fall too.
+_VITALS_V3 = (
+    ("bp_systolic_mmhg", "INTEGER"),
+    ("bp_diastolic_mmhg", "INTEGER"),
+    ("heart_rate_bpm", "INTEGER"),
+    ("spo2_pct", "REAL"),
+    ("body_temp_c", "REAL"),
+    ("glucose_mmol_l", "REAL"),
+    ("steps", "INTEGER"),
+)
+_COLUMNS_V3 = ", ".join(name for name, _ in _VITALS_V3)
+
+
+def _health_v3(conn: sqlite3.Connection) -> None:
+    """Health reports as columns in arrival order, and a daily summary per terminal.
+
+    A district sends ~49 million reports a day. One row per report with a column per
+    vital is a third the size of a JSON text; the rowid follows arrival, so the oldest
+    rows are dropped from one end (``health_by_time``); the unique index both answers a
+    retransmitted report and finds a terminal's recent reports for the console's chart.
+    Reports older than the raw retention are folded into ``health_daily``.
+    """
+    typed = ", ".join(f"{name} {kind}" for name, kind in _VITALS_V3)
+    conn.execute(
+        "CREATE TABLE health_v3 (id INTEGER PRIMARY KEY, terminal_id TEXT NOT NULL,"
+        f" report_id TEXT NOT NULL, ts REAL NOT NULL, received_at REAL NOT NULL, {typed},"
+        " fall_detected INTEGER)"
+    )
+    extract = ", ".join(f"json_extract(vitals, '$.{name}')" for name, _ in _VITALS_V3)
+    conn.execute(
+        f"INSERT INTO health_v3 (terminal_id, report_id, ts, received_at, {_COLUMNS_V3},"
+        f" fall_detected) SELECT terminal_id, report_id, ts, received_at, {extract},"
+        " json_extract(vitals, '$.fall_detected') FROM health ORDER BY received_at"
+    )
+    conn.execute("DROP TABLE health")
+    conn.execute("ALTER TABLE health_v3 RENAME TO health")
+    conn.execute("CREATE UNIQUE INDEX health_report ON health (terminal_id, report_id)")
+    conn.execute("CREATE INDEX health_by_time ON health (received_at)")
+    summaries = ", ".join(
+        f"{name}_n INTEGER NOT NULL DEFAULT 0, {name}_min REAL, {name}_max REAL,"
+        f" {name}_sum REAL NOT NULL DEFAULT 0"
+        for name, _ in _VITALS_V3
+    )
+    conn.execute(
+        "CREATE TABLE health_daily (terminal_id TEXT NOT NULL,"
+        " day INTEGER NOT NULL,"  # days since 1970-01-01 UTC, of received_at
+        " reports INTEGER NOT NULL, falls INTEGER NOT NULL DEFAULT 0,"
+        f" {summaries}, PRIMARY KEY (terminal_id, day)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX health_daily_by_day ON health_daily (day)")
+
+
+_V3 = (
+    # Events other than health reports are kept for a while after delivery (the record
+    # of what the command center was told); this finds the old ones.
+    "CREATE INDEX events_by_time ON events (created_at) WHERE type <> 'health'",
+    # Supervision reads only the terminals that may change state, each set through its
+    # own index, so a sweep costs what changes, not the size of the fleet.
+    "CREATE INDEX terminal_state_will ON terminal_state (will_at)"
+    " WHERE will_at IS NOT NULL AND online = 1",
+    "CREATE INDEX terminal_state_back ON terminal_state (terminal_id)"
+    " WHERE online = 0 AND will_at IS NULL AND last_seen > offline_at",
+    "CREATE INDEX terminal_state_muted ON terminal_state (terminal_id) WHERE muted = 1",
+    "CREATE INDEX terminal_state_selftest ON terminal_state (last_selftest_at)"
+    " WHERE selftest_missed = 0",
+    # Messages that made intake fail, set aside for a person to look at.
+    """CREATE TABLE quarantine (
+        topic TEXT NOT NULL,
+        digest TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        error TEXT NOT NULL,
+        first_at REAL NOT NULL,
+        last_at REAL NOT NULL,
+        count INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (topic, digest)
+    ) WITHOUT ROWID""",
+)
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    _health_v3(conn)
+    _run(conn, _V3)
+
+
+# -- 3 → 4: elders' records, responder call sequences, service requests ----------------
+_V4_DISPATCH = (
     # One row per terminal's elder: what a responder must know to help at the door.
     # ``access`` (key safe, door code) is shown only on request, and audited.
     """CREATE TABLE IF NOT EXISTS elders (
@@ -253,7 +338,7 @@ _V3_DISPATCH = (
 )
 
 #: ``STEPS[n]`` takes a file from version ``n`` to ``n + 1``.
-STEPS: tuple[Step, ...] = (_V1, _v2, _V3_DISPATCH)
+STEPS: tuple[Step, ...] = (_V1, _v2, _v3, _V4_DISPATCH)
 LATEST = len(STEPS)
 
 

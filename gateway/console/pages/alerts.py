@@ -25,6 +25,7 @@ from gateway.console.sparkline import sparklines
 from gateway.console.timeline import timeline_rows
 from gateway.core.elders import CONTACT_ROLES
 from gateway.core.escalation import level_name
+from gateway.store import health
 
 #: Who an alarm can be assigned to: the roles of elders' contacts.
 RESPONDER_ROLES = CONTACT_ROLES
@@ -74,14 +75,6 @@ async def _counted(stream: AsyncIterator[str]) -> AsyncIterator[str]:
         metrics.FEED_VIEWERS.dec()
 
 
-async def _vitals(console: Console, terminal_id: str, since: float) -> list[tuple[float, str]]:
-    async with console.db.reader.execute(
-        "SELECT ts, vitals FROM health WHERE terminal_id = ? AND ts >= ? ORDER BY ts LIMIT 2000",
-        (terminal_id, since),
-    ) as cursor:
-        return [(row[0], row[1]) async for row in cursor]
-
-
 async def detail(console: Console, request: Request, login: Login) -> Response:
     alert = await scoped_alert(console, request, login)
     return await render_detail(console, request, login, alert)
@@ -93,7 +86,7 @@ async def render_detail(
 ) -> Response:  # fmt: skip
     """The alarm page; ``access`` (already audited) is shown to this user only."""
     now = console.clock()
-    reports = await _vitals(console, alert["terminal_id"], now - VITALS_WINDOW_S)
+    reports = await health.recent(console.db, alert["terminal_id"], now - VITALS_WINDOW_S)
     t = console.texts.for_language(console.language(login))
     message = request.query_params.get("msg", "")
     extra = await dispatch_context(console, alert, login, access)

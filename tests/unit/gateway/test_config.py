@@ -199,11 +199,10 @@ def test_every_bad_key_is_named_in_one_error() -> None:
         assert f"{key}: " in message
 
 
-def test_shared_subscription_needs_mqtt5() -> None:
-    message = config_error({"mqtt": {"share_group": "gw", "protocol": "3.1.1"}})
-
-    assert message.startswith("mqtt: ")
-    assert "share_group" in message
+def test_the_gateways_link_speaks_3_1_1_unless_told_otherwise() -> None:
+    assert GatewayConfig().mqtt.protocol == "3.1.1"
+    shared = parse_config({"mqtt": {"share_group": "gw"}}, {})
+    assert (shared.mqtt.share_group, shared.mqtt.protocol) == ("gw", "3.1.1")
 
 
 def test_enabled_webhook_needs_a_whsec_secret() -> None:

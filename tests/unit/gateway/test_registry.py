@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gateway.errors import RegistryError
-from gateway.registry import Registry, Terminal, load_registry
+from gateway.registry import Registry, RegistryHolder, Terminal, load_registry
 
 HEADER = "terminal_id,elder_name,district,town,village,phone\n"
 
@@ -71,11 +71,47 @@ def test_missing_region_part_is_an_error_with_its_line(tmp_path: Path) -> None:
         load_registry(path)
 
 
-def test_duplicate_terminal_id_is_an_error(tmp_path: Path) -> None:
+def test_duplicate_terminal_id_names_both_lines(tmp_path: Path) -> None:
     path = write(tmp_path, HEADER + "T0001,A,D,T,V,\nT0002,B,D,T,V,\nT0001,C,D,T,V,\n")
 
-    with pytest.raises(RegistryError, match="duplicate terminal_id"):
+    with pytest.raises(
+        RegistryError, match=r"terminals\.csv:4: duplicate terminal_id T0001 \(first on line 2\)"
+    ):
         load_registry(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (HEADER + "T0001,A,D,T,V,\nT0002,B,D,T,V,1,extra\n", r":3: more fields"),
+        (HEADER + 'T0001,A,D,T,V,\n"T0002,B,D,T,V,\n', r":3: .*terminal_id|:4: not valid CSV"),
+        ("terminal_id,elder_name\nT0001,A\n", r":1: missing columns district, town, village"),
+    ],
+    ids=["extra-field", "open-quote", "short-header"],
+)
+def test_malformed_rows_are_named_with_their_line(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(RegistryError, match=message):
+        load_registry(write(tmp_path, text))
+
+
+def test_text_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "terminals.csv"
+    path.write_bytes(HEADER.encode() + "T0001,王,D,T,V,\n".encode("gb18030"))
+
+    with pytest.raises(RegistryError, match=r"terminals\.csv:2: not UTF-8"):
+        load_registry(path)
+
+
+def test_the_holder_reads_through_to_the_registry_in_force() -> None:
+    first = Registry([Terminal("T1", "A", ("D", "T", "V1"))])
+    second = Registry([Terminal("T1", "A", ("D", "T", "V2")), Terminal("T2", "B", ("D", "T", "V"))])
+    holder = RegistryHolder(first)
+
+    assert holder.swap(second) is first
+
+    assert holder.current is second
+    assert (len(holder), holder["T1"].region[2], "T2" in holder) == (2, "V2", True)
+    assert ("D", "T", "V2") in holder.regions()
 
 
 def test_unreadable_file_is_a_registry_error(tmp_path: Path) -> None:
