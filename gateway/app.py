@@ -50,6 +50,7 @@ from gateway.store.audit import AuditLog
 from gateway.store.db import Database, open_database
 from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 from gateway.store.retention import Retention
 from gateway.supervisor import Supervisor
 
@@ -159,6 +160,7 @@ class Gateway:
                 {
                     "operations": ops, "registry": self.registry, "outbox": outbox,
                     "dispatch": dispatch.desk, "dispatch_config": cfg.dispatch,
+                    "quarantine": Quarantine(db),
                     "clock": self._clock, "wake": self.wake, "reloader": self.reloader,
                     "authenticators": [token_auth, *([console.auth] if console else [])],
                     "health_checks": self._health_checks(outbox, upstream),

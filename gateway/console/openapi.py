@@ -158,6 +158,27 @@ def _other_paths() -> dict[str, Any]:
                 "Roles: admin, technician.",
             )
         },
+        f"{BASE}/quarantine": {
+            "get": {
+                "summary": "Messages intake failed on, set aside for inspection.",
+                "description": "Roles: admin, technician, integration. Newest first; each"
+                " with its topic, payload, the error, when first and last seen and how often."
+                " A set-aside message is dropped on sight when its terminal sends it again.",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 1000,
+                            "default": 100,
+                        },
+                    }
+                ],
+                "responses": {"200": _json("Set-aside messages.", {"type": "object"}), **ERRORS},
+            }
+        },
         f"{BASE}/registry/reload": {
             "post": _post(
                 "Put the registry file in force now (terminals added, moved, removed).",

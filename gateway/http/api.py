@@ -21,6 +21,7 @@ from gateway.http.reports import report_routes
 from gateway.http.services import service_routes
 from gateway.operations import Actor, Operations
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 
 ACTING = frozenset({"operator", "admin", "integration"})
 
@@ -156,6 +157,30 @@ async def retry_dead(request: Request) -> JSONResponse:
     return JSONResponse({"applied": True})
 
 
+def _terminal_of(topic: str) -> str:
+    """The terminal a topic belongs to (``…/t/{id}/…``), or "" if none."""
+    parts = topic.split("/")
+    for n, part in enumerate(parts[:-1]):
+        if part == "t":
+            return parts[n + 1]
+    return ""
+
+
+async def quarantined(request: Request) -> JSONResponse:
+    """Messages intake failed on, set aside (those of terminals in the caller's region)."""
+    actor = await require(request, frozenset({"admin", "technician", "integration"}))
+    registry = request.app.state.registry
+    limit = _limit(request.query_params.get("limit", "100"))
+    store: Quarantine = request.app.state.quarantine
+    found = await store.list(limit)
+
+    def visible(row: dict[str, Any]) -> bool:
+        terminal = registry.get(_terminal_of(row["topic"]))
+        return in_scope(actor.region, terminal.region if terminal else ())
+
+    return JSONResponse({"quarantined": [row for row in found if visible(row)]})
+
+
 def api_routes() -> list[Route]:
     base = "/api/v1"
     alert = base + "/alerts/{terminal_id}/{alert_id}"
@@ -168,6 +193,7 @@ def api_routes() -> list[Route]:
         Route(base + "/terminals/{terminal_id}/call-back", call_back, methods=["POST"]),
         Route(base + "/outbox/dead", dead_letters),
         Route(base + "/outbox/dead/{sink}/{event_id}/retry", retry_dead, methods=["POST"]),
+        Route(base + "/quarantine", quarantined),
         *dispatch_routes(),
         *elder_routes(),
         *service_routes(),

@@ -38,6 +38,7 @@ from gateway.dispatch.worker import Dispatcher
 from gateway.http.auth import TokenAuth
 from gateway.store.intake import apply_plan
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 from tests.unit.cameras.fakes import GOOD, FakeProber, RecordingSink, url
 from tests.unit.console.factory import (
     DONGCUN,
@@ -70,7 +71,7 @@ FORM = {
 }  # fmt: skip
 #: Tables whose rows a refused request must leave exactly as they were.
 GUARDED_TABLES = (
-    "alerts", "alert_timeline", "outbox", "accounts", "terminal_state", "elders",
+    "alerts", "alert_timeline", "outbox", "accounts", "terminal_state", "quarantine", "elders",
     "elder_contacts", "dispatches", "dispatch_attempts", "service_requests",
 )  # fmt: skip
 
@@ -116,7 +117,7 @@ async def scoped(tmp_path: Path) -> AsyncIterator[Site]:
 
 async def _village_a(s: Site) -> None:
     """An open alarm with a dead-lettered delivery and its call sequence, a meal request,
-    the elder's record, and an operator account, in Dongcun."""
+    the elder's record, a set-aside message and an operator account, in Dongcun."""
     now = 1_700_000_000.0
     assert s.desk is not None
     contact = Contact("李娜", "relative", "13800000011")
@@ -129,6 +130,8 @@ async def _village_a(s: Site) -> None:
     outbox = Outbox(s.db)
     [item] = [i for i in await outbox.claim("webhook", 10, now, 30) if i.event_id == EVENT_ID]
     await outbox.settle_failures([], [(item, "HTTP 400")])
+    poison = f'{{"v":1,"alert_id":"{ALERT_ID}-x"}}'.encode()
+    await Quarantine(s.db).set_aside("ec/v1/t/T001/alert", poison, "KeyError: 'x'", now)
     await s.console.accounts.create(ACCOUNT, PASSWORD, "operator", DONGCUN)
     for role in ("technician", "operator", "admin"):
         await s.console.accounts.create(f"{role}-nancun", PASSWORD, role, NANCUN)

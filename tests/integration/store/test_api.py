@@ -26,6 +26,7 @@ from gateway.store.audit import AuditLog
 from gateway.store.db import Database
 from gateway.store.intake import StageUpdate
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 from tests.integration.store.helpers import T0, FakeAcks, FakeClock, alert, rows, store
 from tests.unit.gateway.helpers import terminal
 
@@ -90,6 +91,7 @@ async def api(db: Database, clock: FakeClock) -> AsyncIterator[Api]:
     secrets = {"CC": CC_TOKEN, "TOWN": TOWN_TOKEN, "TOWN_B": TOWN_B_TOKEN}
     state: dict[str, Any] = {
         "operations": ops, "registry": TERMINALS, "outbox": Outbox(db), "clock": clock,
+        "quarantine": Quarantine(db),
         "wake": lambda: wakes.append("api"),
         "authenticators": [TokenAuth(tokens, secrets), admin],
         "health_checks": {"broker": lambda: True},
@@ -393,3 +395,22 @@ async def test_bad_limit_parameter_is_a_client_error(api: Api) -> None:
         response = await client.get("/api/v1/alerts?limit=ten", headers=CC)
 
     assert response.status_code in (400, 422)
+
+
+async def test_set_aside_messages_are_listed_within_the_callers_region(api: Api) -> None:
+    quarantine = Quarantine(api.db)
+    await quarantine.set_aside("ec/v1/t/T0001/alert", b'{"v":1,"odd":true}', "KeyError: x", T0)
+    await quarantine.set_aside("ec/v1/z/town-b/t/T0002/health", b"\xff", "ValueError: y", T0)
+
+    everything = await api.client.get("/api/v1/quarantine", headers=CC)
+    town_b = await api.client.get("/api/v1/quarantine", headers=TOWN_B)
+
+    assert sorted(q["topic"] for q in everything.json()["quarantined"]) == [
+        "ec/v1/t/T0001/alert",
+        "ec/v1/z/town-b/t/T0002/health",
+    ]
+    [only_b] = town_b.json()["quarantined"]
+    assert (only_b["topic"], only_b["error"], only_b["count"]) == (
+        "ec/v1/z/town-b/t/T0002/health", "ValueError: y", 1,
+    )  # fmt: skip
+    assert only_b["payload"] == "\ufffd"
