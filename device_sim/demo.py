@@ -2,8 +2,10 @@
 
 Starts, on loopback and free ports: the brokers of a freshly provisioned district (one
 Mosquitto by default; ``--towns-bridged`` runs a broker per town bridged to a district
-broker), the command-center simulator, the 216-camera farm, the gateway, and the fleet;
-prints where to look; stops everything on Ctrl-C. Every part is a separate process
+broker) with sample elders' records (addresses, medical notes, six contacts each), the
+command-center simulator (whose telephony plays the responders the gateway calls), the
+216-camera farm, the gateway, and the terminal fleet; prints where to look; stops
+everything on Ctrl-C. Every part is a separate process
 that meets the others only over the wire, as on a real site.
 """
 
@@ -93,6 +95,7 @@ def gateway_config(root: Path, ports: dict[str, int], cameras: dict[str, Any]) -
         "http": {"port": ports["gateway"]},
         "api": {"tokens": [{"name": "command-center", "token_env": "DEMO_CC_TOKEN"}]},
         "cameras": cameras,
+        "dispatch": {"answer_timeout_s": 20},
     }
 
 
@@ -161,14 +164,30 @@ class Demo:
 
     def center(self) -> None:
         gateway_api = f"http://{HOST}:{self.ports['gateway']}"
+        # Responders called by the gateway answer like people: most accept within
+        # seconds, some decline, some never pick up. Every alarm is closed after 150 s.
         center = self.start(
             "command-center",
             [PY, "-m", "device_sim", "command-center", "--port", str(self.ports["center"]),
-             "--gateway-api", gateway_api, "--accept-after", "20", "--resolve-after", "90",
-             "--responder", "网格员 张伟"],
+             "--gateway-api", gateway_api, "--resolve-after", "150",
+             "--answer-mix", "accept=0.55,decline=0.25,never=0.2", "--answer-delay", "3-18",
+             "--responder", "指挥中心 张伟"],
             {"CC_WEBHOOK_SECRET": self.webhook_secret, "CC_GATEWAY_TOKEN": self.cc_token},
         )  # fmt: skip
         center.wait_port(HOST, self.ports["center"])
+
+    def elders(self, config: Path, env: dict[str, str]) -> None:
+        """Sample elders' records for every terminal, imported as a site would."""
+        site = self.root / "site"
+        for name, argv in (
+            ("elders-sample", ["sample", "--registry", str(site / "terminals.csv"),
+                               "--out", str(site / "elders.csv")]),
+            ("elders-import", ["import", str(site / "elders.csv"), "--config", str(config),
+                               "--actor", "demo"]),
+        ):  # fmt: skip
+            step = self.start(name, [PY, "-m", "gateway", "elders", *argv], env)
+            if step.proc is None or step.proc.wait(timeout=300) != 0:
+                raise RuntimeError(f"{name} failed:\n{step.tail()}")
 
     def gateway(self, login: dict[str, str], cameras: dict[str, Any]) -> None:
         config = self.root / "gateway.toml"
@@ -177,6 +196,7 @@ class Demo:
             **login, "GATEWAY__WEBHOOK__SECRET": self.webhook_secret,
             "DEMO_CC_TOKEN": self.cc_token, "GATEWAY_CONSOLE_ADMIN_PASSWORD": self.admin_password,
         }  # fmt: skip
+        self.elders(config, extra)
         gateway = self.start(
             "gateway", [PY, "-m", "gateway", "run", "--config", str(config)], extra
         )
@@ -243,6 +263,8 @@ def _print_where_to_look(
     gw = f"http://{HOST}:{ports['gateway']}"
     table = Table(title="The district is running", show_header=False)
     table.add_row("Operator console", f"{gw}/console/  (admin / {admin_password})")
+    table.add_row("Wall display", f"{gw}/console/kiosk  (see README: kiosk launch)")
+    table.add_row("Report", f"{gw}/console/reports")
     table.add_row("Prometheus metrics", f"{gw}/metrics")
     table.add_row("Health", f"{gw}/healthz")
     table.add_row("API (bearer token)", f"{gw}/api/v1/alerts  token {token}")

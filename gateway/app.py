@@ -31,6 +31,7 @@ from gateway.console.camera_views import MonitorViews
 from gateway.console.context import open_console
 from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
+from gateway.dispatch.wiring import dispatch_parts
 from gateway.errors import ConfigError, RegistryError
 from gateway.forward.forwarder import Forwarder, lanes
 from gateway.forward.upstream import UpstreamSink
@@ -98,6 +99,7 @@ class Gateway:
         self._webhook_tls = tls.client_context(cfg.webhook.tls, "webhook.tls")
         self._intake: Intake | None = None
         self.cameras: CameraMonitor | None = None
+        self._wakers: list[Callable[[], None]] = []
 
     def _check_reload(self, registry: Registry) -> None:
         """A reloaded registry must suit the running links: the gateway has one session
@@ -125,6 +127,8 @@ class Gateway:
     def wake(self) -> None:
         for forwarder in self._forwarders:
             forwarder.wake()
+        for waker in self._wakers:
+            waker()
 
     async def _handle(self, raws: Any) -> None:
         assert self._intake is not None  # set before the link runs
@@ -153,6 +157,12 @@ class Gateway:
                 alerts, AuditLog(db), acks, self.link.wait_connected, self.wake, self._clock,
                 self.downlinks,
             )  # fmt: skip
+            dispatch = dispatch_parts(
+                cfg.dispatch, alerts, self.registry, ops.audit, acks, self.wake,
+                cfg.console.escalation_rules(), self._clock,
+            )  # fmt: skip
+            if dispatch.dispatcher is not None:
+                self._wakers.append(dispatch.dispatcher.wake)
             self._intake = Intake(
                 self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock,
                 bridged=cfg.mqtt.bridged,
@@ -177,10 +187,13 @@ class Gateway:
                     default_language=cfg.site.language,
                     cameras=MonitorViews(cameras) if cameras else None,
                     environ=self._environ, clock=self._clock,
+                    dispatch=dispatch.desk, dispatch_config=cfg.dispatch,
+                    sinks=self.sinks, on_new_events=self.wake,
                 )  # fmt: skip
             app = build_app(
                 {
                     "operations": ops, "registry": self.registry, "outbox": outbox,
+                    "dispatch": dispatch.desk, "dispatch_config": cfg.dispatch,
                     "quarantine": Quarantine(db),
                     "clock": self._clock, "wake": self.wake, "reloader": self.reloader,
                     "authenticators": [token_auth, *([console.auth] if console else [])],
@@ -208,6 +221,8 @@ class Gateway:
                     tg.create_task(cameras.run(), name="camera-monitor")
                 if console is not None:
                     tg.create_task(console.escalator().run(), name="escalator")
+                if dispatch.dispatcher is not None:
+                    tg.create_task(dispatch.dispatcher.run(), name="dispatcher")
                 self.serving.set()
 
     def _health_checks(self, outbox: Outbox, upstream: UpstreamSink | None) -> dict[str, Check]:

@@ -16,6 +16,7 @@ import typer
 
 from gateway.app import Gateway, check_site
 from gateway.config import GatewayConfig, load_config
+from gateway.dispatch.cli import app as elders_app
 from gateway.errors import GatewayError
 from gateway.exitcodes import ExitCode, exit_code_for, significant
 from gateway.operate import commands
@@ -34,6 +35,7 @@ from gateway.topology import PortPlan
 app = typer.Typer(
     name="gateway", help="Elder-care IoT gateway.", no_args_is_help=True, add_completion=False
 )
+app.add_typer(elders_app, name="elders")
 log = logging.getLogger("gateway")
 
 ConfigPath = Annotated[Path, typer.Option("--config", "-c", help="TOML config file.")]

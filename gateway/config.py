@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, StringConstraints, ValidationError, model
 from gateway.cameras.config import CamerasConfig
 from gateway.config_base import StrictModel
 from gateway.console.config import ConsoleConfig
+from gateway.dispatch.config import DispatchConfig
 from gateway.errors import ConfigError
 from gateway.operate.signals import TARGET_PATTERN
 
@@ -263,6 +264,7 @@ class GatewayConfig(StrictModel):
     rules: RulesConfig = RulesConfig()
     cameras: CamerasConfig = Field(default_factory=lambda: CamerasConfig(enabled=False))
     console: ConsoleConfig = ConsoleConfig()
+    dispatch: DispatchConfig = DispatchConfig()
 
 
 def _parse_env_value(raw: str) -> Any:

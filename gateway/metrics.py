@@ -96,3 +96,9 @@ BROKER_DROPPED = Gauge(
 BRIDGE_UP = Gauge(
     "gateway_bridge_up", "1 while a town broker's bridge to the district broker is up.", ["zone"]
 )
+ALERT_STAGE_SECONDS = Histogram(
+    "gateway_alert_stage_seconds",
+    "Time from an alarm's receipt to each later stage (delivered, accepted, resolved), by kind.",
+    ["kind", "stage"],
+    buckets=(1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800, 3600, 7200, 21600),
+)

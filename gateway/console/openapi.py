@@ -13,6 +13,9 @@ from pydantic import BaseModel
 
 from gateway.console.sessions import COOKIE
 from gateway.http.api import AcceptBody, AssignBody, CallBackBody, ResolveBody
+from gateway.http.dispatch import AnswerBody, ReassignBody
+from gateway.http.elders import AccessBody, ContactBody, ElderBody
+from gateway.http.services import CompleteBody, ScheduleBody, ServiceAssignBody
 
 BASE = "/api/v1"
 REF = "#/components/schemas/{model}"
@@ -224,8 +227,141 @@ def _camera_paths() -> dict[str, Any]:
     }
 
 
+CONFLICT = {"409": _json("Nothing changed (the reason says why).", _ref("Applied"))}
+OBJECT = {"type": "object"}
+
+
+def _dispatch_paths() -> dict[str, Any]:
+    alert = _path_params("terminal_id", "alert_id")
+    seq = f"{BASE}/alerts/{{terminal_id}}/{{alert_id}}/dispatch"
+    applied = _json("The sequence's status now.", _ref("Applied"))
+    answer = _post(
+        "A responder accepts or declines the call they were sent (alert.dispatch).",
+        "AnswerBody", [], applied,
+        "No bearer token or session: the call's one-time token in the body is the"
+        " credential. 404 for an unknown token; 409 when the call no longer waits"
+        " for an answer. An accept tells the elder's terminal 'accepted' with the name.",
+    )  # fmt: skip
+    answer["security"] = [{}]  # anonymous: the token in the body is the credential
+    answer["parameters"] = []
+    answer["responses"].update(CONFLICT)
+    control = {
+        "skip": "Skip the responder being called; the next one is called.",
+        "take-over": "Take the alarm over: no more automatic calls.",
+    }
+    paths: dict[str, Any] = {
+        f"{BASE}/responders/answer": {"post": answer},
+        seq: {
+            "get": {
+                "summary": "The alarm's responder call sequence with every attempt.",
+                "parameters": alert,
+                "responses": {"200": _json("The sequence.", OBJECT), **ERRORS},
+            }
+        },
+        seq + "/reassign": {
+            "post": {
+                **_post(
+                    "Call another responder now (a listed contact or anyone).",
+                    "ReassignBody",
+                    alert,
+                    applied,
+                ),
+            }
+        },
+    }
+    for name, summary in control.items():
+        paths[f"{seq}/{name}"] = {"post": _post(summary, None, alert, applied)}
+    for item in (paths[seq + "/reassign"], paths[seq + "/skip"], paths[seq + "/take-over"]):
+        item["post"]["responses"].update(CONFLICT)
+    return paths
+
+
+def _elder_paths() -> dict[str, Any]:
+    terminal = _path_params("terminal_id")
+    elder = f"{BASE}/elders/{{terminal_id}}"
+    put = _post(
+        "Replace the elder's record and contacts (audited, field names only).",
+        "ElderBody", terminal,
+        _json("Which fields changed.", {"type": "object", "properties": {
+            "applied": {"type": "boolean"}, "changed": {"type": "array", "items": STRING}}}),
+        "Roles: admin, integration.",
+    )  # fmt: skip
+    return {
+        elder: {
+            "get": {
+                "summary": "The elder's record: address, medical notes, language, contacts"
+                " (access instructions are never included).",
+                "parameters": terminal,
+                "responses": {"200": _json("The record.", OBJECT), **ERRORS},
+            },
+            "put": put,
+        },
+        elder + "/access": {
+            "post": _post(
+                "The access instructions (key safe, door code); every call is audited.",
+                "AccessBody",
+                terminal,
+                _json("The text.", {"type": "object", "properties": {"access": STRING}}),
+                "Roles: operator, admin.",
+            )
+        },
+    }
+
+
+def _service_paths() -> dict[str, Any]:
+    alert = _path_params("terminal_id", "alert_id")
+    base = f"{BASE}/alerts/{{terminal_id}}/{{alert_id}}/service"
+    done = _json("Applied.", _ref("Applied"))
+    steps = {
+        "schedule": ("Serve at a time (or asap).", "ScheduleBody"),
+        "assign": ("Assign a volunteer or provider; the terminal hears 'accepted'.",
+                   "ServiceAssignBody"),
+        "complete": ("Served: the terminal hears 'resolved' with the note.", "CompleteBody"),
+    }  # fmt: skip
+    paths: dict[str, Any] = {
+        f"{BASE}/service-requests": {
+            "get": {
+                "summary": "Open service requests (meal, errand, nursing, mobility) in the"
+                " caller's region, oldest first.",
+                "responses": {"200": _json("Requests.", OBJECT), **ERRORS},
+            }
+        }
+    }
+    for name, (summary, body) in steps.items():
+        op = _post(summary, body, alert, done)
+        op["responses"].update(CONFLICT)
+        paths[f"{base}/{name}"] = {"post": op}
+    return paths
+
+
+def _report_paths() -> dict[str, Any]:
+    query = [
+        {"name": "region", "in": "query", "schema": STRING,
+         "description": "district/town/village inside the caller's region; default: it."},
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+         "description": "First day (local), YYYY-MM-DD; default: 6 days before 'to'."},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+         "description": "Last day (local), YYYY-MM-DD; default: today."},
+    ]  # fmt: skip
+    return {
+        f"{BASE}/reports": {
+            "get": {
+                "summary": "Supervisors' figures by area for a period: alarms by kind, time"
+                " to accept (p50/p90, share within 60 s), time to resolve, escalations,"
+                " unanswered calls, terminals offline, services completed.",
+                "parameters": query,
+                "responses": {"200": _json("The report.", OBJECT),
+                              "422": {"description": "Bad period."}, **ERRORS},
+            }
+        }
+    }  # fmt: skip
+
+
 def _schemas() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [AcceptBody, ResolveBody, AssignBody, CallBackBody]
+    models: list[type[BaseModel]] = [
+        AcceptBody, ResolveBody, AssignBody, CallBackBody, AnswerBody, ReassignBody, ElderBody,
+        ContactBody, AccessBody, ScheduleBody, ServiceAssignBody, CompleteBody,
+    ]  # fmt: skip
     schemas = {m.__name__: m.model_json_schema(ref_template=REF) for m in models}
     schemas["Applied"] = {
         "type": "object",
@@ -301,7 +437,9 @@ def _event_schemas() -> dict[str, Any]:
         "properties": {
             "event_id": {**text, "description": "Stable across retries: the dedup key."},
             "type": {**text, "description": "alert, alert.accepted, alert.resolved,"
-                     " alert.cancelled, health, selftest, terminal.offline, terminal.restored,"
+                     " alert.cancelled, alert.escalated, alert.dispatch (call a responder),"
+                     " alert.dispatch.accepted, alert.dispatch.cancelled, service.assigned,"
+                     " health, selftest, terminal.offline, terminal.restored,"
                      " terminal.flapping, terminal.selftest_missed, camera.* …"},
             "occurred_at": number,
             "source": {**text, "description": "Terminal or camera id."},
@@ -334,7 +472,15 @@ def openapi_spec(title: str = "Eldercare gateway API", version: str = "1") -> di
             "description": "Alarms, terminals and cameras of one gateway, scoped to the"
             " caller's region (district → town → village).",
         },
-        "paths": {**_alert_paths(), **_other_paths(), **_camera_paths()},
+        "paths": {
+            **_alert_paths(),
+            **_other_paths(),
+            **_camera_paths(),
+            **_dispatch_paths(),
+            **_elder_paths(),
+            **_service_paths(),
+            **_report_paths(),
+        },
         "webhooks": _webhooks(),
         "components": {
             "schemas": {**_schemas(), **_event_schemas()},

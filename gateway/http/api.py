@@ -15,6 +15,10 @@ from starlette.routing import Route
 
 from firmware_protocol.messages import Stage
 from gateway.http.auth import in_scope, require
+from gateway.http.dispatch import dispatch_routes
+from gateway.http.elders import elder_routes
+from gateway.http.reports import report_routes
+from gateway.http.services import service_routes
 from gateway.operations import Actor, Operations
 from gateway.store.outbox import Outbox
 from gateway.store.quarantine import Quarantine
@@ -190,4 +194,8 @@ def api_routes() -> list[Route]:
         Route(base + "/outbox/dead", dead_letters),
         Route(base + "/outbox/dead/{sink}/{event_id}/retry", retry_dead, methods=["POST"]),
         Route(base + "/quarantine", quarantined),
+        *dispatch_routes(),
+        *elder_routes(),
+        *service_routes(),
+        *report_routes(),
     ]

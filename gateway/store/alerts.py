@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 import aiosqlite
 
 from firmware_protocol.messages import Stage
+from gateway import metrics
 from gateway.core.events import Event, Priority
 from gateway.store.db import Database
 from gateway.store.events import insert_events
@@ -47,6 +49,21 @@ def _stage_event(advance: Advance, region: tuple[str, ...], now: float) -> Event
     )
 
 
+@dataclass(slots=True)
+class StageWriter:
+    """Stage changes inside a transaction opened by :meth:`AlertStore.transaction`, so
+    that other rows (a call sequence, a service request) commit together with them."""
+
+    conn: aiosqlite.Connection
+    sinks: Sequence[str]
+    #: (kind, stage, seconds since received) of every move, observed after the commit.
+    moved: list[tuple[str, str, float]] = field(default_factory=list)
+
+    async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
+        """Apply stage changes that move an alert forward; return those that did."""
+        return await advance_in(self.conn, advances, self.sinks, now, self.moved)
+
+
 class AlertStore:
     """Stage changes and queries over ``alerts`` and ``alert_timeline``."""
 
@@ -54,10 +71,30 @@ class AlertStore:
         self._db = db
         self._sinks = list(sinks)
 
+    @property
+    def db(self) -> Database:
+        return self._db
+
+    @property
+    def sinks(self) -> list[str]:
+        return list(self._sinks)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[StageWriter]:
+        """One write transaction in which alerts may move forward.
+
+        The one place where stage changes are committed: once the commit succeeded,
+        each move's time since receipt is observed in ``gateway_alert_stage_seconds``.
+        """
+        async with self._db.transaction() as conn:
+            writer = StageWriter(conn, self._sinks)
+            yield writer
+        observe_stages(writer.moved)
+
     async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
         """Apply stage changes that move an alert forward; return those that did."""
-        async with self._db.transaction() as conn:
-            return await advance_in(conn, advances, self._sinks, now)
+        async with self.transaction() as writer:
+            return await writer.advance(advances, now)
 
     async def mark_acked(self, updates: Sequence[StageUpdate]) -> None:
         """The broker accepted these acks: they leave the ack outbox."""
@@ -149,7 +186,8 @@ async def _move(
             " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
             " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
             f" WHERE (terminal_id, alert_id) IN (VALUES {keys}) AND stage_rank < ?"
-            " RETURNING terminal_id, alert_id, district, town, village, accepted_by, eta_s",
+            " RETURNING terminal_id, alert_id, district, town, village, accepted_by, eta_s,"
+            " kind, received_at",
             (stage.value, stage.rank, now, stage.value, first.actor, stage.value, first.eta_s,
              *(part for adv in chunk for part in (adv.terminal_id, adv.alert_id)), stage.rank),
         )  # fmt: skip
@@ -157,14 +195,27 @@ async def _move(
     return moved
 
 
+#: What :func:`observe_stages` takes: (kind, stage, seconds since the alarm was received).
+Observed = list[tuple[str, str, float]]
+
+
+def observe_stages(observed: Observed) -> None:
+    """Count committed moves in ``gateway_alert_stage_seconds``; call after the commit."""
+    for kind, stage, seconds in observed:
+        metrics.ALERT_STAGE_SECONDS.labels(kind, stage).observe(seconds)
+
+
 async def advance_in(
-    conn: aiosqlite.Connection, advances: Sequence[Advance], sinks: Sequence[str], now: float
-) -> list[StageUpdate]:
+    conn: aiosqlite.Connection, advances: Sequence[Advance], sinks: Sequence[str], now: float,
+    observed: Observed | None = None,
+) -> list[StageUpdate]:  # fmt: skip
     """Move alerts forward inside the caller's transaction; return the moves made, in
     the order asked.
 
     ``accepted`` and ``resolved`` also become events, so that every other party (and
-    the command center itself, if the console made the change) learns of them.
+    the command center itself, if the console made the change) learns of them. Each
+    move's time since receipt is added to ``observed``, for :func:`observe_stages` once
+    the caller's transaction committed.
     """
     groups: dict[tuple[Any, ...], list[Advance]] = {}
     for adv in advances:
@@ -190,6 +241,10 @@ async def advance_in(
         if a.stage is not Stage.DELIVERED
     ]
     await insert_events(conn, events, sinks, now)
+    if observed is not None:
+        for a in done:
+            row = rows[(a.terminal_id, a.alert_id)]
+            observed.append((row["kind"], a.stage.value, max(0.0, now - row["received_at"])))
     return [_update(a, rows[(a.terminal_id, a.alert_id)]) for a in done]
 
 

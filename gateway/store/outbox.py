@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from firmware_protocol.messages import Stage
-from gateway.store.alerts import Advance, advance_in
+from gateway.store.alerts import Advance, Observed, advance_in, observe_stages
 from gateway.store.db import Database
 from gateway.store.intake import StageUpdate
 
@@ -146,6 +146,7 @@ class Outbox:
         if not items:
             return []
         ids = [(item.event_id,) for item in items]
+        observed: Observed = []
         async with self._db.transaction() as conn:
             await conn.executemany(
                 "DELETE FROM outbox WHERE event_id = ? AND sink = ?",
@@ -159,7 +160,9 @@ class Outbox:
             if not advance:
                 return []
             # "delivered" raises no event of its own, so no sinks are needed here.
-            return await advance_in(conn, _deliveries(items), (), now)
+            moved = await advance_in(conn, _deliveries(items), (), now, observed)
+        observe_stages(observed)
+        return moved
 
     async def settle_failures(
         self, retries: Sequence[Retry], dead: Sequence[tuple[OutboxItem, str]]

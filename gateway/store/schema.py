@@ -255,8 +255,90 @@ def _v3(conn: sqlite3.Connection) -> None:
     _run(conn, _V3)
 
 
+# -- 3 → 4: elders' records, responder call sequences, service requests ----------------
+_V4_DISPATCH = (
+    # One row per terminal's elder: what a responder must know to help at the door.
+    # ``access`` (key safe, door code) is shown only on request, and audited.
+    """CREATE TABLE IF NOT EXISTS elders (
+        terminal_id TEXT PRIMARY KEY,
+        address TEXT NOT NULL DEFAULT '',
+        access TEXT NOT NULL DEFAULT '',
+        medical TEXT NOT NULL DEFAULT '',
+        language TEXT NOT NULL DEFAULT '',
+        lives_alone INTEGER NOT NULL DEFAULT 0,
+        updated_at REAL NOT NULL,
+        updated_by TEXT NOT NULL
+    ) WITHOUT ROWID""",
+    # The elder's contacts in calling order (position 0 is called first).
+    """CREATE TABLE IF NOT EXISTS elder_contacts (
+        terminal_id TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        PRIMARY KEY (terminal_id, position)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS elder_contacts_by_role ON elder_contacts (role)",
+    # One call sequence per alarm: the state machine's state as JSON, plus the columns
+    # the worker and the feed select on.
+    """CREATE TABLE IF NOT EXISTS dispatches (
+        terminal_id TEXT NOT NULL,
+        alert_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        state TEXT NOT NULL,
+        deadline REAL,
+        attempt INTEGER NOT NULL DEFAULT 0,
+        responder TEXT,
+        started_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (terminal_id, alert_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS dispatches_due ON dispatches (deadline) WHERE deadline IS NOT NULL",
+    "CREATE INDEX IF NOT EXISTS dispatches_active ON dispatches (started_at)"
+    " WHERE status IN ('calling', 'exhausted', 'taken_over', 'idle')",
+    # Every responder notified: who, when, how it ended. The answer token is stored
+    # only as its SHA-256.
+    """CREATE TABLE IF NOT EXISTS dispatch_attempts (
+        terminal_id TEXT NOT NULL,
+        alert_id TEXT NOT NULL,
+        attempt INTEGER NOT NULL,
+        round INTEGER NOT NULL,
+        position INTEGER,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        notified_at REAL NOT NULL,
+        deadline REAL NOT NULL,
+        outcome TEXT,
+        ended_at REAL,
+        eta_s INTEGER,
+        token_hash TEXT NOT NULL,
+        PRIMARY KEY (terminal_id, alert_id, attempt)
+    ) WITHOUT ROWID""",
+    "CREATE UNIQUE INDEX IF NOT EXISTS dispatch_attempts_by_token"
+    " ON dispatch_attempts (token_hash)",
+    "CREATE INDEX IF NOT EXISTS dispatch_attempts_by_time ON dispatch_attempts (notified_at)",
+    # Meal, errand, nursing and mobility presses: scheduled, assigned, completed.
+    """CREATE TABLE IF NOT EXISTS service_requests (
+        terminal_id TEXT NOT NULL,
+        alert_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        scheduled_for REAL,
+        assignee TEXT,
+        assignee_phone TEXT,
+        assignee_role TEXT,
+        assignments INTEGER NOT NULL DEFAULT 0,
+        note TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        completed_at REAL,
+        PRIMARY KEY (terminal_id, alert_id)
+    ) WITHOUT ROWID""",
+    "CREATE INDEX IF NOT EXISTS service_requests_by_completion ON service_requests (completed_at)",
+)
+
 #: ``STEPS[n]`` takes a file from version ``n`` to ``n + 1``.
-STEPS: tuple[Step, ...] = (_V1, _v2, _v3)
+STEPS: tuple[Step, ...] = (_V1, _v2, _v3, _V4_DISPATCH)
 LATEST = len(STEPS)
 
 

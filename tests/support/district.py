@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from device_sim.command_center.center import CommandCenter
 from device_sim.command_center.options import CommandCenterOptions
 from device_sim.command_center.responder import ResponderOptions
+from device_sim.command_center.telephony import TelephonyOptions
 from device_sim.procs import free_port
 from device_sim.terminals.backoff import FixedDelays
 from device_sim.terminals.credentials import Credential
@@ -73,6 +74,7 @@ async def district(
     resolve_after_s: float = 0.0,
     in_process_gateway: bool = True,
     fleet_options: dict[str, object] | None = None,
+    telephony: TelephonyOptions | None = None,
     **sections: dict[str, object],
 ) -> AsyncIterator[District]:
     """Command center first (so deliveries land), then the gateway, then the terminals.
@@ -88,6 +90,7 @@ async def district(
             gateway_token=TOKEN,
             responder=ResponderOptions(name="社区网格员 李娜", accept_after_s=accept_after_s,
                                        resolve_after_s=resolve_after_s),
+            telephony=telephony or TelephonyOptions(),
         )
     )  # fmt: skip
     fleet = fleet_for(site, terminals, options=fleet_options)

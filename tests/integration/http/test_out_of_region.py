@@ -32,7 +32,9 @@ from gateway.config import ApiToken, RulesConfig
 from gateway.console.camera_views import MonitorViews
 from gateway.console.openapi import openapi_spec
 from gateway.console.routes import console_routes
+from gateway.core.elders import Contact, ElderRecord
 from gateway.core.intake import plan_intake
+from gateway.dispatch.worker import Dispatcher
 from gateway.http.auth import TokenAuth
 from gateway.store.intake import apply_plan
 from gateway.store.outbox import Outbox
@@ -68,7 +70,10 @@ FORM = {
     "username": "intruder", "password": PASSWORD, "region": "/".join(DONGCUN), "language": "zh",
 }  # fmt: skip
 #: Tables whose rows a refused request must leave exactly as they were.
-GUARDED_TABLES = ("alerts", "alert_timeline", "outbox", "accounts", "terminal_state", "quarantine")
+GUARDED_TABLES = (
+    "alerts", "alert_timeline", "outbox", "accounts", "terminal_state", "quarantine", "elders",
+    "elder_contacts", "dispatches", "dispatch_attempts", "service_requests",
+)  # fmt: skip
 
 
 @dataclass
@@ -111,14 +116,19 @@ async def scoped(tmp_path: Path) -> AsyncIterator[Site]:
 
 
 async def _village_a(s: Site) -> None:
-    """An open alarm with a dead-lettered delivery, a set-aside message and an operator
-    account, in Dongcun."""
+    """An open alarm with a dead-lettered delivery and its call sequence, a meal request,
+    the elder's record, a set-aside message and an operator account, in Dongcun."""
     now = 1_700_000_000.0
+    assert s.desk is not None
+    contact = Contact("李娜", "relative", "13800000011")
+    await s.desk.elders.put(ElderRecord("T001", "Dongcun 1", contacts=(contact,)), "a", now)
     message = Alert("T001", ALERT_ID, AlertKind.EMERGENCY, now - 1)
-    plan = plan_intake([message], REGISTRY, RulesConfig(), now)
+    meal = Alert("T001", "meal-dongcun-1", AlertKind.MEAL, now - 1)
+    plan = plan_intake([message, meal], REGISTRY, RulesConfig(), now)
     await apply_plan(s.db, plan, ["webhook"], now)
+    await Dispatcher(s.desk, ["emergency"], 1.0, 1e6, clock=lambda: now).sweep()
     outbox = Outbox(s.db)
-    [item] = await outbox.claim("webhook", 10, now, 30)
+    [item] = [i for i in await outbox.claim("webhook", 10, now, 30) if i.event_id == EVENT_ID]
     await outbox.settle_failures([], [(item, "HTTP 400")])
     poison = f'{{"v":1,"alert_id":"{ALERT_ID}-x"}}'.encode()
     await Quarantine(s.db).set_aside("ec/v1/t/T001/alert", poison, "KeyError: 'x'", now)
