@@ -24,6 +24,8 @@ from device_sim.mqtt.errors import (
     MqttError,
 )
 
+#: Ping after this share of the keepalive without sending anything.
+PING_AFTER = 0.75
 #: Unsent bytes a connection may hold before :meth:`MqttConnection.publish` refuses more.
 WRITE_BUFFER_LIMIT = 64 * 1024
 
@@ -175,22 +177,34 @@ class MqttConnection(asyncio.Protocol):
 
     @property
     def awaiting_pingresp(self) -> bool:
-        """True between a PINGREQ and its PINGRESP."""
-        return bool(self._ping_sent_at)
+        """True between a PINGREQ and the next packet from the broker."""
+        return bool(self._ping_sent_at) and self.last_received < self._ping_sent_at
 
-    def keepalive(self, now: float) -> None:
-        """Call every ``keepalive_s / 2``: ping when idle, drop a link that stopped answering."""
+    def keepalive(self, now: float) -> float | None:
+        """Keep the link alive; returns the seconds until the next call (None: closed).
+
+        Pings once nothing was sent for ``PING_AFTER`` × keepalive (so the broker never
+        waits a whole keepalive), and drops a link whose PINGRESP or PUBACK is overdue.
+        """
         if self.state is not State.OPEN:
-            return
-        half = self.keepalive_s / 2
+            return None
+        keepalive = self.keepalive_s
         pinged = self._ping_sent_at
-        if pinged and now - pinged >= half and self.last_received < pinged:
-            self._fail(ConnectionLost("no PINGRESP within keepalive"))
-        elif self._inflight and now - self._unacked_since > self.keepalive_s:
+        if pinged and self.last_received < pinged:
+            if now - pinged >= keepalive / 2:
+                self._fail(ConnectionLost("no PINGRESP within keepalive"))
+                return None
+            return pinged + keepalive / 2 - now
+        if self._inflight and now - self._unacked_since > keepalive:
             self._fail(ConnectionLost("no PUBACK within keepalive"))
-        elif now - self.last_sent >= half:
+            return None
+        idle = now - self.last_sent
+        if idle >= PING_AFTER * keepalive:
             self._ping_sent_at = now
             self._write(packets.PINGREQ)
+            return keepalive / 2
+        self._ping_sent_at = 0.0
+        return PING_AFTER * keepalive - idle
 
     def disconnect(self) -> None:
         """Close in order: DISCONNECT, then close (the will is discarded)."""
@@ -246,7 +260,7 @@ class MqttConnection(asyncio.Protocol):
                 if self.state is State.OPEN:
                     self.listener.on_message(self, topic, payload)
             case packets.PingResp():
-                self._ping_sent_at = 0.0
+                pass  # last_received is what keepalive() looks at
             case packets.ConnAck(_, code):
                 self._connack(code)
             case packets.SubAck(packet_id, granted):

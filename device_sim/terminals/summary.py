@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from device_sim.terminals.cost import Cost
 from device_sim.terminals.stats import LatencyStats
 from device_sim.terminals.tracker import VITALS, AlertBook
 from firmware_protocol.messages import Stage
@@ -33,6 +34,7 @@ class Counters:
 
     connected: int = 0  # terminals connected at least once
     connect_failures: int = 0
+    connect_errors: Counter[str] = field(default_factory=Counter)  # failed attempts by reason
     reconnects: int = 0
     drops: int = 0
     retransmissions: int = 0
@@ -69,6 +71,7 @@ class Summary:
     terminals: int = 0
     connected: int = 0
     connect_failures: int = 0
+    connect_errors: dict[str, int] = field(default_factory=dict)
     reconnects: int = 0
     drops: int = 0
     alerts_sent: int = 0
@@ -92,12 +95,14 @@ class Summary:
     handler_errors: int = 0
     commands: dict[str, int] = field(default_factory=dict)
     latency: dict[str, LatencyStats] = field(default_factory=dict)
+    cost: Cost = field(default_factory=Cost)
     samples: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self, *, samples: bool = False) -> dict[str, Any]:
         """A JSON-able dict; raw latency samples only when ``samples``."""
         doc = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "samples"}
         doc["latency"] = {name: stats.to_json() for name, stats in self.latency.items()}
+        doc["cost"] = self.cost.to_json()
         if samples:
             doc["samples"] = {k: [round(v, 4) for v in vs] for k, vs in self.samples.items()}
         return doc
@@ -113,6 +118,7 @@ class Summary:
         values["latency"] = {
             k: LatencyStats.from_json(v) for k, v in doc.get("latency", {}).items()
         }
+        values["cost"] = Cost.from_json(doc.get("cost", {}))
         return cls(**values)
 
 
@@ -159,12 +165,15 @@ def _dangerous_counts(book: AlertBook, summary: Summary) -> None:
                 summary.dangerous_unalerted += 1
 
 
-def summarize(book: AlertBook, counters: Counters, terminals: int) -> Summary:
+def summarize(
+    book: AlertBook, counters: Counters, terminals: int, cost: Cost | None = None
+) -> Summary:
     """The summary of a fleet's alert book and counters, as of now."""
     summary = Summary(
         terminals=terminals,
         connected=counters.connected,
         connect_failures=counters.connect_failures,
+        connect_errors=dict(sorted(counters.connect_errors.items())),
         reconnects=counters.reconnects,
         drops=counters.drops,
         transmissions=counters.published["alert"],
@@ -179,6 +188,7 @@ def summarize(book: AlertBook, counters: Counters, terminals: int) -> Summary:
         bad_downlink=counters.bad_downlink,
         handler_errors=counters.handler_errors,
         commands=dict(sorted(counters.commands.items())),
+        cost=cost or Cost(terminals=terminals, processes=1),
     )
     _alert_counts(book, summary)
     _dangerous_counts(book, summary)
@@ -203,10 +213,13 @@ def merge(parts: Sequence[Summary]) -> Summary:
             elif f.name == "samples":
                 for key, values in theirs.items():
                     merged.samples.setdefault(key, []).extend(values)
+            elif f.name == "cost":
+                continue
             elif isinstance(mine, dict) and f.name != "latency":
                 _add_counts(mine, theirs)
         merged.lost_alerts.extend(part.lost_alerts)
     merged.lost_alerts = merged.lost_alerts[:LOST_LISTED]
+    merged.cost = Cost.merge([part.cost for part in parts])
     merged.latency = {name: LatencyStats.of(vs) for name, vs in merged.samples.items()}
     return merged
 

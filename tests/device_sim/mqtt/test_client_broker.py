@@ -156,26 +156,30 @@ async def test_many_publications_each_get_their_own_puback(mosquitto: MosquittoB
 async def test_pingreq_is_answered(mosquitto: MosquittoBroker) -> None:
     recorder = Recorder()
     conn = await connect(mosquitto.port, mosquitto.terminals[0], recorder, keepalive_s=5)
-    sent = conn.last_sent
-    conn.keepalive(time.monotonic() + 3)  # idle for more than half the keepalive: ping
-    assert conn.awaiting_pingresp
-    assert conn.last_sent > sent
-    # The broker answers in order: once this PUBACK is in, so is the PINGRESP.
-    conn.publish(_topic("t-01", "health"), b"{}", retain=False, token="after-ping")
-    await recorder.wait_for(lambda: bool(recorder.published))
-    assert not conn.awaiting_pingresp
-    conn.keepalive(time.monotonic() + 6)  # answered: the next idle check pings again
-    assert conn.state is State.OPEN
-    conn.disconnect()
+    try:
+        conn.last_sent -= 4  # idle for more than 3/4 of the keepalive: ping
+        sent = conn.last_sent
+        assert conn.keepalive(time.monotonic()) == 2.5  # look again after half the keepalive
+        assert conn.awaiting_pingresp
+        assert conn.last_sent > sent
+        # The broker answers in order: once this PUBACK is in, so is the PINGRESP.
+        conn.publish(_topic("t-01", "health"), b"{}", retain=False, token="after-ping")
+        await recorder.wait_for(lambda: bool(recorder.published))
+        assert not conn.awaiting_pingresp
+        wait = conn.keepalive(time.monotonic())  # answered, and just sent: nothing to do
+        assert wait == pytest.approx(3.75, abs=0.1)
+        assert conn.state is State.OPEN
+    finally:
+        conn.disconnect()
 
 
 async def test_unanswered_ping_drops_the_connection(mosquitto: MosquittoBroker) -> None:
     recorder = Recorder()
     conn = await connect(mosquitto.port, mosquitto.terminals[0], recorder, keepalive_s=10)
     now = time.monotonic()
-    conn.keepalive(now + 6)  # ping
+    assert conn.keepalive(now + 8) == 5  # ping, then look again after half the keepalive
     conn.last_received = now  # as if the PINGRESP never came
-    conn.keepalive(now + 12)
+    assert conn.keepalive(now + 13) is None
     await recorder.wait_for(lambda: bool(recorder.closed))
     [error] = recorder.closed
     assert isinstance(error, ConnectionLost)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.device_sim.terminals.broker import MosquittoBroker
-from tests.device_sim.terminals.gateway_double import GatewayDouble
+from tests.device_sim.terminals.gateway_double import GatewayDouble, stop
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +40,7 @@ async def test_two_processes_merge_their_summaries(
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-            gateway_task.cancel()
+            await stop(gateway_task)
     assert process.returncode == 0, output.decode()
     summary = json.loads(summary_path.read_text())
     assert summary["terminals"] == len(mosquitto.terminals)
