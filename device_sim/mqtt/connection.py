@@ -13,7 +13,7 @@ import enum
 import ssl
 import time
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Protocol, cast
 
 from device_sim.mqtt import packets
 from device_sim.mqtt.errors import (
@@ -92,7 +92,7 @@ class MqttConnection(asyncio.Protocol):
         self.version = version
         self.keepalive_s = keepalive_s
         self.state = State.CONNECTING
-        self.transport: asyncio.BaseTransport | None = None
+        self.transport: asyncio.Transport | None = None
         self.last_sent = self.last_received = time.monotonic()
         self._connect: bytes | None = connect_packet
         self._decoder = packets.Decoder(version)
@@ -112,7 +112,8 @@ class MqttConnection(asyncio.Protocol):
     # --- asyncio.Protocol ---------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
+        # A stream transport (asyncio's, its TLS wrapper's, or another loop's).
+        self.transport = cast(asyncio.Transport, transport)
         if self._connect is not None:
             self._write(self._connect)
             self._connect = None
@@ -143,7 +144,6 @@ class MqttConnection(asyncio.Protocol):
         transport = self.transport
         if self.state is not State.OPEN or transport is None:
             return False
-        assert isinstance(transport, asyncio.WriteTransport)
         if transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
             return False
         inflight = self._inflight
@@ -230,7 +230,7 @@ class MqttConnection(asyncio.Protocol):
 
     def _write(self, data: bytes) -> None:
         assert self.transport is not None
-        self.transport.write(data)  # type: ignore[attr-defined]
+        self.transport.write(data)
         self.last_sent = time.monotonic()
 
     def _allocate(self, inflight: dict[int, object]) -> int:
@@ -245,7 +245,7 @@ class MqttConnection(asyncio.Protocol):
         if self.state is not State.CLOSED:
             self.state = State.CLOSING
         if self.transport is not None:
-            self.transport.abort()  # type: ignore[attr-defined]
+            self.transport.abort()
 
     def _handle(self, packet: packets.Packet) -> None:
         match packet:

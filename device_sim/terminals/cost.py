@@ -12,7 +12,7 @@ import os
 import resource
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -43,12 +43,20 @@ class Cost:
     steady_s: float = 0.0
     steady_cpu_s: float = 0.0
     rss_bytes: int = 0  # before shutdown
+    rss_start_bytes: int = 0  # before the first connection: the interpreter and its modules
     peak_rss_bytes: int = 0
 
     @property
     def rss_per_terminal(self) -> float | None:
-        """Resident bytes per terminal."""
+        """Resident bytes per terminal (the interpreter's share included)."""
         return self.rss_bytes / self.terminals if self.terminals else None
+
+    @property
+    def rss_added_per_terminal(self) -> float | None:
+        """Resident bytes the terminals added, per terminal (the interpreter left out)."""
+        if not self.terminals:
+            return None
+        return (self.rss_bytes - self.rss_start_bytes) / self.terminals
 
     @property
     def steady_cores(self) -> float | None:
@@ -66,6 +74,7 @@ class Cost:
         doc = asdict(self)
         for name, value in (
             ("rss_per_terminal_bytes", self.rss_per_terminal),
+            ("rss_added_per_terminal_bytes", self.rss_added_per_terminal),
             ("steady_cores", self.steady_cores),
             ("steady_cpu_us_per_terminal_s", self.steady_cpu_us_per_terminal_s),
         ):
@@ -75,8 +84,7 @@ class Cost:
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> Cost:
         """The inverse of :meth:`to_json` (derived figures are recomputed)."""
-        names = {"terminals", "processes", "connect_s", "connect_cpu_s", "steady_s",
-                 "steady_cpu_s", "rss_bytes", "peak_rss_bytes"}  # fmt: skip
+        names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in doc.items() if k in names})
 
     @classmethod
@@ -91,6 +99,7 @@ class Cost:
             steady_s=max((p.steady_s for p in parts), default=0.0),
             steady_cpu_s=sum(p.steady_cpu_s for p in parts),
             rss_bytes=sum(p.rss_bytes for p in parts),
+            rss_start_bytes=sum(p.rss_start_bytes for p in parts),
             peak_rss_bytes=sum(p.peak_rss_bytes for p in parts),
         )
 
@@ -98,11 +107,16 @@ class Cost:
 class CostMeter:
     """Marks the phases of one process's run and measures them."""
 
-    def __init__(self, terminals: int) -> None:
+    def __init__(self, terminals: int, rss_start: int | None = None) -> None:
         self._terminals = terminals
         self._start = (time.monotonic(), cpu_seconds())
+        self._rss_start = rss_bytes() if rss_start is None else rss_start
         self._steady: tuple[float, float] | None = None
         self._connected_at: float | None = None
+
+    def begin_run(self) -> None:
+        """The run (and its connecting phase) starts now."""
+        self._start = (time.monotonic(), cpu_seconds())
 
     @property
     def steady(self) -> bool:
@@ -133,5 +147,6 @@ class CostMeter:
             steady_s=now - steady_wall,
             steady_cpu_s=cpu - steady_cpu,
             rss_bytes=rss_bytes(),
+            rss_start_bytes=self._rss_start,
             peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
         )

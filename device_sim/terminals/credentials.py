@@ -90,6 +90,21 @@ def _broker(cell: str, where: str) -> Endpoint | None:
         raise CredentialsError(f"{where}: broker: {exc}") from None
 
 
+def write_credentials(path: Path, credentials: Sequence[Credential]) -> None:
+    """Write a credentials sheet (mode 0600; with the broker column when any has one)."""
+    with_broker = any(c.broker is not None for c in credentials)
+    header = HEADER_WITH_BROKER if with_broker else HEADER
+    path.touch(mode=0o600)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for c in credentials:
+            row = [c.terminal_id, c.password]
+            if with_broker:
+                row.append(c.broker.url if c.broker is not None else "")
+            writer.writerow(row)
+
+
 def shard(credentials: Sequence[Credential], index: int, shards: int) -> list[Credential]:
     """Slice ``index`` of ``shards`` near-equal contiguous slices."""
     if not 0 <= index < shards:

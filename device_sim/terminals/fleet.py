@@ -81,7 +81,11 @@ class Fleet:
         reconnect: RetrySchedule = RECONNECT,
         observer: FleetObserver | None = None,
         clock: Callable[[], float] = time.time,
+        rss_start: int | None = None,
     ) -> None:
+        # Memory before the terminals exist (``rss_start``: measured by the caller, e.g.
+        # before loading the credentials), so the summary can tell what they added.
+        self._cost = CostMeter(len(credentials), rss_start)
         self._options = options or FleetOptions()
         ids = [c.terminal_id for c in credentials]
         if len(set(ids)) != len(ids):
@@ -112,7 +116,6 @@ class Fleet:
             clock=clock,
             rng=self._rng,
         )
-        self._cost = CostMeter(len(terminals))
         self._final_cost: Cost | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
@@ -125,7 +128,7 @@ class Fleet:
         if self._running:
             raise RuntimeError("Fleet.run() is already running")
         self._running = True
-        self._cost = CostMeter(len(self._behaviour.terminals))
+        self._cost.begin_run()
         self._behaviour.start(self._clock())
         terminals = self._behaviour.terminals.values()
         workers = min(self._options.connect_concurrency, len(terminals))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import resource
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -15,8 +16,8 @@ from rich.console import Console
 from rich.table import Table
 
 from device_sim.report import counts_table, latency_table, print_tables
-from device_sim.terminals.cost import Cost
-from device_sim.terminals.credentials import load_credentials, shard
+from device_sim.terminals.cost import Cost, rss_bytes
+from device_sim.terminals.credentials import load_credentials
 from device_sim.terminals.fleet import Fleet, FleetObserver
 from device_sim.terminals.options import Broker, FleetOptions
 from device_sim.terminals.scenario import Scenario, parse_weights
@@ -120,13 +121,17 @@ class RunSpec:
                 f"(at most {MAX_TERMINALS_PER_PROCESS} per process)"
             )
 
-    def for_shard(self, index: int, total: int) -> RunSpec:
-        """The settings of child ``index``: its share of the rates and of the storm."""
+    def for_shard(self, index: int, total: int, sheet: Path | None = None) -> RunSpec:
+        """The settings of child ``index``: its share of the rates and of the storm.
+
+        ``sheet`` is the child's own credentials sheet (its shard), read whole.
+        """
         k = self.processes
         part = total * (index + 1) // k - total * index // k
         share = part / total if total else 0.0
+        mine = self if sheet is None else replace(self, credentials=sheet, count=None)
         return replace(
-            self,
+            mine,
             alert_rate=self.alert_rate * share,
             malformed_rate=self.malformed_rate * share,
             connect_rate=self.connect_rate / k,
@@ -202,12 +207,22 @@ def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
 
 async def run_fleet(spec: RunSpec, observer: FleetObserver | None) -> Summary:
     """Run this process's fleet (or its shard of it) to the end of the scenario."""
+    raise_open_files_limit()
+    before = rss_bytes()
+    # A child process's sheet is already its shard (written by the parent).
     credentials = load_credentials(spec.credentials, spec.count)
-    if spec.shard_index is not None:
-        credentials = shard(credentials, spec.shard_index, spec.processes)
-    fleet = Fleet(spec.broker(), credentials, spec.fleet_options(), observer=observer)
+    fleet = Fleet(
+        spec.broker(), credentials, spec.fleet_options(), observer=observer, rss_start=before
+    )
     with stop_on_signals(fleet.stop):
         return await fleet.run()
+
+
+def raise_open_files_limit() -> None:
+    """Let this process use as many sockets as the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def write_summary(path: Path, summary: Summary, *, samples: bool) -> None:
@@ -274,6 +289,7 @@ def cost_table(cost: Cost) -> Table:
             ("CPU while connecting", _figure(cost.connect_cpu_s, "s")),
             ("RSS", _figure(cost.rss_bytes, "MB", 1e6)),
             ("RSS per terminal", _figure(cost.rss_per_terminal, "KB", 1e3, 2)),
+            ("  added by the terminals", _figure(cost.rss_added_per_terminal, "KB", 1e3, 2)),
             ("CPU after connecting", _figure(cost.steady_cores, "cores", digits=3)),
             ("CPU per 10k terminals", _figure(per_10k, "cores", digits=3)),
             ("CPU per terminal", _figure(cost.steady_cpu_us_per_terminal_s, "µs/s", digits=2)),

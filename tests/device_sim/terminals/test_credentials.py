@@ -9,6 +9,7 @@ from device_sim.terminals.credentials import (
     CredentialsError,
     load_credentials,
     shard,
+    write_credentials,
 )
 from device_sim.terminals.options import Endpoint, parse_broker_url
 
@@ -98,3 +99,14 @@ def test_row_width_must_match_the_header(tmp_path: Path) -> None:
     path = write(tmp_path, "terminal_id,password,broker\nt1,a\n")
     with pytest.raises(CredentialsError, match="expected 3 fields"):
         load_credentials(path)
+
+
+def test_written_sheet_reads_back(tmp_path: Path) -> None:
+    both = [Credential("t1", "a,b", parse_broker_url("mqtt://h:1")), Credential("t2", "c")]
+    write_credentials(tmp_path / "with.csv", both)
+    assert load_credentials(tmp_path / "with.csv") == both
+    assert (tmp_path / "with.csv").stat().st_mode & 0o777 == 0o600
+    plain = [Credential("t1", "a")]
+    write_credentials(tmp_path / "plain.csv", plain)
+    assert (tmp_path / "plain.csv").read_text().splitlines()[0] == "terminal_id,password"
+    assert load_credentials(tmp_path / "plain.csv") == plain
