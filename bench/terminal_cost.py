@@ -288,6 +288,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def run_default(results_dir: Path, quick: bool) -> dict[str, Any]:
+    """``python -m bench``: 10,000 and 50,000 terminals (quick: 2,000 and 5,000, shorter)."""
+    argv = ["--results-dir", str(results_dir)]
+    if quick:
+        argv += ["--terminals", "2000", "5000", "--baseline", "1000", "--idle", "20",
+                 "--traffic", "30"]  # fmt: skip
+    return run(parser().parse_args(argv), Console(width=150))
+
+
 def main() -> None:
     run(parser().parse_args(), Console(width=150))
 

@@ -1,8 +1,9 @@
 """Splitting a fleet across child processes (a process may hold only so many sockets).
 
-Each child runs the same ``terminals`` command on its slice of the credentials with its
-share of the rates, reports progress as JSON lines and writes a summary with raw latency
-samples; the parent merges them.
+Each child runs the same ``terminals`` command on its own slice of the credentials (a
+sheet the parent writes for it, so no child loads the whole district) with its share of
+the rates, the storm and the connect rate, reports progress as JSON lines and writes a
+summary with raw latency samples; the parent merges them.
 """
 
 from __future__ import annotations
