@@ -108,6 +108,20 @@ def start_mosquitto(
     return process, MosquittoBroker(port, list(TERMINALS), csv, log, tls_port, files)
 
 
+def restart_mosquitto(directory: Path, broker: MosquittoBroker) -> subprocess.Popen[bytes]:
+    """Start the broker of ``directory`` again, on the same port and configuration."""
+    with broker.log.open("ab") as out:
+        process = subprocess.Popen(
+            ["mosquitto", "-c", str(directory / "mosquitto.conf")], stdout=out, stderr=out
+        )
+    try:
+        _wait_for_port(broker.port, process, broker.log)
+    except BaseException:
+        stop_mosquitto(process)
+        raise
+    return process
+
+
 def stop_mosquitto(process: subprocess.Popen[bytes]) -> None:
     """Terminate (then kill) the broker and reap it."""
     process.terminate()

@@ -14,7 +14,12 @@ from device_sim.terminals.fleet import Fleet
 from device_sim.terminals.options import Broker, Endpoint, FleetOptions
 from firmware_protocol.messages import AlertKind, Stage
 from firmware_protocol.topics import Channel
-from tests.device_sim.terminals.broker import MosquittoBroker, start_mosquitto, stop_mosquitto
+from tests.device_sim.terminals.broker import (
+    MosquittoBroker,
+    restart_mosquitto,
+    start_mosquitto,
+    stop_mosquitto,
+)
 from tests.device_sim.terminals.gateway_double import GatewayDouble, stop
 from tests.device_sim.terminals.test_fleet_broker import QUICK_RECONNECT, QUICK_RETRY
 
@@ -159,3 +164,38 @@ async def test_keepalive_holds_an_idle_connection(mosquitto: MosquittoBroker) ->
         summary = await run
     assert summary.reconnects == 0
     assert summary.published == {"status": 1}
+
+
+async def test_broker_restart_reconnects_everyone_and_the_pending_alarm_gets_through(
+    tmp_path: Path,
+) -> None:
+    if shutil.which("mosquitto") is None:
+        pytest.skip("mosquitto is not installed")
+    process, broker = start_mosquitto(tmp_path)
+    sim = fleet(Broker(port=broker.port), broker.terminals[:2])
+    try:
+        async with asyncio.TaskGroup() as tg:
+            run = tg.create_task(sim.run())
+            async with asyncio.timeout(10):
+                await sim.wait_connected()
+            stop_mosquitto(process)
+            async with asyncio.timeout(10):
+                await sim.wait_for(lambda: sim.snapshot().online == 0)
+            alert = sim.press("t-01", AlertKind.EMERGENCY)  # while the broker is down
+            async with asyncio.timeout(10):  # both keep trying, and each try is counted
+                await sim.wait_for(lambda: sim.report().connect_failures >= 2)
+            process = restart_mosquitto(tmp_path, broker)
+            gateway = GatewayDouble(broker.port)
+            gateway_task = tg.create_task(gateway.run())
+            async with asyncio.timeout(20):
+                await sim.wait_stage("t-01", alert, Stage.RECEIVED)
+                await sim.wait_connected()
+            sim.stop()
+            summary = await run
+            await stop(gateway_task)
+    finally:
+        stop_mosquitto(process)
+    assert summary.reconnects == 2
+    assert summary.lost == 0
+    assert summary.connect_failures >= 2
+    assert all(reason.startswith("tcp: ") for reason in summary.connect_errors)
