@@ -139,6 +139,7 @@ def measure_simulator(
     result = Run(n, load.name, simulator=cost | {"lost": summary["lost"],
                  "alerts_sent": summary["alerts_sent"], "connected": summary["connected"],
                  "connect_failures": summary["connect_failures"],
+                 "reconnects": summary["reconnects"],
                  "published": summary["published"]})  # fmt: skip
     result.brokers = sampler.window(steady_from, steady_from + load.seconds - 5.0)
     result.brokers["count"] = len(brokers)
@@ -196,6 +197,7 @@ def _start_acker(site: TerminalSite, stack: ExitStack) -> None:
 def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
     idle = Load("idle", args.idle, 3600.0, 0.0, 0.0)
     traffic = Load("traffic", args.traffic, 60.0, 300.0, args.district_alarms)
+    loads = [load for load in (idle, traffic) if load.name in args.loads]
     sizes = sorted({args.baseline, *args.terminals})
     result: dict[str, Any] = {"args": {k: str(v) for k, v in vars(args).items()}, "runs": []}
     with tempfile.TemporaryDirectory(prefix="bench-terminals-") as tmp, ExitStack() as stack:
@@ -203,14 +205,14 @@ def run(args: argparse.Namespace, console: Console) -> dict[str, Any]:
         pids = _start_brokers(site, stack)
         console.print(f"{len(pids)} brokers for {site.terminals:,} terminals")
         base = {}
-        for load in (idle, traffic):
+        for load in loads:
             console.print(f"baseline: aiomqtt, {args.baseline:,} terminals, {load.name} …")
             base[load.name] = per_terminal(measure_baseline(site, args.baseline, load))
         result["baseline"] = base
         _start_acker(site, stack)
         for n in sizes:
             used = -(-n // args.per_broker)
-            for load in (idle, traffic):
+            for load in loads:
                 console.print(f"simulator: {n:,} terminals on {used} brokers, {load.name} …")
                 measured = measure_simulator(site, pids[:used], n, load, args.connect_rate)
                 result["runs"].append(_entry(measured, base[load.name]))
@@ -229,7 +231,7 @@ def _entry(measured: Run, base: dict[str, float]) -> dict[str, Any]:
         "load": measured.load,
         "simulator": mine | {k: measured.simulator[k] for k in (
             "processes", "rss_bytes", "lost", "alerts_sent", "connected", "connect_failures",
-            "published")},
+            "reconnects", "published")},
         "brokers": brokers | {
             "rss_per_terminal_bytes": brokers["rss_bytes"] / n,
             "cpu_us_per_terminal_s": brokers["cores"] / n * 1e6,
@@ -284,6 +286,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--district-alarms", type=float, default=2.0,
                    help="alarms per second for the whole district (170,000 terminals)")  # fmt: skip
     p.add_argument("--connect-rate", type=float, default=4_000.0, help="connects per second")
+    p.add_argument("--loads", nargs="+", choices=("idle", "traffic"), default=["idle", "traffic"])
     p.add_argument("--results-dir", type=Path, default=Path("bench/results"))
     return p
 

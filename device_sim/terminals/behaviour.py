@@ -121,10 +121,10 @@ class Behaviour:
                 self._retransmit(due, now)
             case Periodic():
                 self._periodic(due, now)
-            case Press(terminal_id, kind):
+            case Press(terminal_id, kind, storm):
                 if kind is AlertKind.CANCEL and self.book.last_help(terminal_id) is None:
                     return
-                self.press(terminal_id, kind, now)
+                self.press(terminal_id, kind, now, storm=storm)
             case GoOffline(terminal_id, for_s):
                 self.drop(terminal_id, for_s, now)
             case SendMalformed(terminal_id, klass):
@@ -166,6 +166,8 @@ class Behaviour:
         now: float,
         cancels: str | None = None,
         note: str | None = None,
+        *,
+        storm: bool = False,
     ) -> str:
         """Press a button; returns the new alert id. ``cancel`` defaults to the last request."""
         terminal = self.terminal(terminal_id)
@@ -176,7 +178,9 @@ class Behaviour:
             cancels = last.alert_id
         alert_id = terminal.next_id("b")
         alert = Alert(terminal_id, alert_id, kind, round(now, 3), cancels=cancels, note=note)
-        record = AlertRecord(terminal_id, alert_id, kind.value, now, payload=encode_alert(alert))
+        record = AlertRecord(
+            terminal_id, alert_id, kind.value, now, payload=encode_alert(alert), storm=storm
+        )
         self.book.add(record)
         self._transmit(terminal, record)
         self.timers.add(now + self._retry.delay(0), Retransmit(terminal_id, alert_id, 1))

@@ -24,6 +24,8 @@ LATENCIES = {
     "press_to_resolved": Stage.RESOLVED,
 }
 VITALS_LATENCY = "report_to_received"
+#: The same series for the storm's presses alone (present when the run had a storm).
+STORM_PREFIX = "storm_"
 #: How many lost alert ids a summary lists.
 LOST_LISTED = 100
 
@@ -135,6 +137,11 @@ def _latency_samples(book: AlertBook) -> dict[str, list[float]]:
             latency = record.latency(stage)
             if latency is not None:
                 samples[name].append(latency)
+                if record.storm:
+                    samples.setdefault(STORM_PREFIX + name, []).append(latency)
+    if any(record.storm for record in book):
+        for name in LATENCIES:
+            samples.setdefault(STORM_PREFIX + name, [])
     return samples
 
 

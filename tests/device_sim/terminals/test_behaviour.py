@@ -13,6 +13,7 @@ from device_sim.terminals.backoff import FixedDelays
 from device_sim.terminals.behaviour import Behaviour, Periodic, Report, Retransmit
 from device_sim.terminals.credentials import Credential
 from device_sim.terminals.options import Endpoint, FleetOptions
+from device_sim.terminals.scenario import Press
 from device_sim.terminals.terminal import Publication, Terminal
 from device_sim.terminals.uplink import Uplink
 from firmware_protocol.codec import encode_ack, encode_command
@@ -154,3 +155,12 @@ def test_config_command_restarts_the_status_chain() -> None:
     for item in due:
         behaviour.dispatch(item, clock.now + 100)
     assert len(wire) == 1  # the old chain (generation 0) ended silently
+
+
+def test_a_storm_press_is_marked_as_such() -> None:
+    behaviour, wire, terminal, clock = make()
+    wire.attach(terminal)
+    behaviour.dispatch(Press("t1", AlertKind.EMERGENCY, storm=True), clock.now)
+    behaviour.dispatch(Press("t1", AlertKind.MEAL), clock.now)
+    assert [r.storm for r in behaviour.book.of("t1")] == [True, False]
+    assert len(wire) == 2

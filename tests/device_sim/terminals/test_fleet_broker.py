@@ -229,3 +229,4 @@ async def test_scenario_runs_to_the_end_and_nothing_is_lost(
     assert summary.lost == 0
     assert summary.acknowledged["received"] == summary.alerts_sent
     assert summary.latency["press_to_received"].count == summary.alerts_sent
+    assert summary.latency["storm_press_to_received"].count == 4
