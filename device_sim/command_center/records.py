@@ -1,4 +1,4 @@
-"""What the command center received: events deduplicated by ``webhook-id``, and counts (pure)."""
+"""What the command center received: events deduplicated by ``event_id``, and counts (pure)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ class BadEventError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One event as it arrived; ``latency_s`` (alerts only) is arrival minus ``pressed_at``."""
+    """One event as it arrived; ``latency_s`` (alerts only) is arrival minus ``pressed_at``.
+
+    ``webhook_id`` is the request's id: the event's own id, or its batch's."""
 
     webhook_id: str
     event_id: str
@@ -96,11 +98,11 @@ class EventLog:
     _latencies: list[float] = field(default_factory=list)
 
     def add(self, event: Received) -> bool:
-        """Record ``event``; False (and counted) when its ``webhook-id`` was seen before."""
-        if event.webhook_id in self._seen:
+        """Record ``event``; False (and counted) when its ``event_id`` was seen before."""
+        if event.event_id in self._seen:
             self.tally.duplicates += 1
             return False
-        self._seen.add(event.webhook_id)
+        self._seen.add(event.event_id)
         self.by_type[event.type] += 1
         if event.latency_s is not None:
             self._latencies.append(event.latency_s)
@@ -110,9 +112,9 @@ class EventLog:
             self.tally.not_stored += 1
         return True
 
-    def seen(self, webhook_id: str) -> bool:
-        """True when an event with this ``webhook-id`` was recorded."""
-        return webhook_id in self._seen
+    def seen(self, event_id: str) -> bool:
+        """True when an event with this ``event_id`` was recorded."""
+        return event_id in self._seen
 
     def latency(self) -> LatencyStats:
         """Alert receive latency (arrival minus the terminal's ``pressed_at``)."""

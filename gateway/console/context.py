@@ -29,7 +29,6 @@ from gateway.console.config import ConsoleConfig
 from gateway.console.csrf import check_form
 from gateway.console.escalator import Escalator
 from gateway.console.ratelimit import LoginLimiter
-from gateway.console.schema import ensure_schema
 from gateway.console.sessions import Login, SessionStore
 from gateway.console.texts import LANGUAGES, load_translations
 from gateway.operations import Operations
@@ -178,8 +177,7 @@ async def open_console(
     cameras: CameraViews | None = None, environ: Mapping[str, str] = os.environ,
     clock: Callable[[], float] = time.time, passwords: Passwords | None = None,
 ) -> Console:  # fmt: skip
-    """Create the console's tables, the first admin if no account exists, and the console."""
-    await ensure_schema(db)
+    """The console, and its first admin if no account exists yet."""
     console = Console(
         db=db, registry=registry, operations=operations, config=config, site_name=site_name,
         default_language=default_language, cameras=cameras, clock=clock, passwords=passwords,

@@ -155,6 +155,36 @@ def _other_paths() -> dict[str, Any]:
                 "Roles: admin, technician.",
             )
         },
+        f"{BASE}/quarantine": {
+            "get": {
+                "summary": "Messages intake failed on, set aside for inspection.",
+                "description": "Roles: admin, technician, integration. Newest first; each"
+                " with its topic, payload, the error, when first and last seen and how often."
+                " A set-aside message is dropped on sight when its terminal sends it again.",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 1000,
+                            "default": 100,
+                        },
+                    }
+                ],
+                "responses": {"200": _json("Set-aside messages.", {"type": "object"}), **ERRORS},
+            }
+        },
+        f"{BASE}/registry/reload": {
+            "post": _post(
+                "Put the registry file in force now (terminals added, moved, removed).",
+                None,
+                [],
+                _json("Applied, with counts; 422 names the line at fault.", {"type": "object"}),
+                "Roles: admin, integration; scoped to the whole site.",
+            )
+        },
         f"{BASE}/openapi.json": {
             "get": {
                 "summary": "This document.",
@@ -226,6 +256,74 @@ def _schemas() -> dict[str, Any]:
     return schemas
 
 
+_SIGNED = (
+    "Standard Webhooks: `webhook-id`, `webhook-timestamp` (Unix seconds) and"
+    " `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the shared"
+    " `whsec_` secret). Verify the signature and reject timestamps older than 5 minutes."
+    " Answer 2xx only once the events are stored: that is the confirmation the gateway"
+    " waits for (and tells the elder's terminal as `delivered`). 400, 410, 413 and 422"
+    " refuse the payload for good (the gateway then sends the batch's events one by one"
+    " and dead-letters only those refused alone); anything else is retried with backoff"
+    " for `webhook.retry_for_h`. Events can arrive more than once and out of order:"
+    " deduplicate on each event's `event_id`."
+)
+
+
+def _webhooks() -> dict[str, Any]:
+    """What the gateway POSTs to the command center (``[webhook] url``)."""
+    body = {"oneOf": [_ref("EventBatch"), _ref("Event")]}
+    return {
+        "events": {
+            "post": {
+                "summary": "Events for the command center, many per request.",
+                "description": "With `webhook.format = \"batch\"` (the default) one request"
+                " carries up to `webhook.batch_max` events and `webhook-id` is the batch id;"
+                " alarms are sent at once, telemetry waits up to `webhook.linger_s` to fill"
+                " a batch. With `\"event\"` each request is one Event and `webhook-id` is"
+                " its `event_id`. " + _SIGNED,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": body}}},
+                "responses": {
+                    "2XX": {"description": "Stored: the events are confirmed."},
+                    "4XX": {"description": "400/410/413/422: refused for good; else retried."},
+                    "5XX": {"description": "Retried with backoff."},
+                },
+            }
+        }
+    }  # fmt: skip
+
+
+def _event_schemas() -> dict[str, Any]:
+    number, text = {"type": "number"}, {"type": "string"}
+    event = {
+        "type": "object",
+        "required": ["event_id", "type", "occurred_at", "source", "region", "data"],
+        "properties": {
+            "event_id": {**text, "description": "Stable across retries: the dedup key."},
+            "type": {**text, "description": "alert, alert.accepted, alert.resolved,"
+                     " alert.cancelled, health, selftest, terminal.offline, terminal.restored,"
+                     " terminal.flapping, terminal.selftest_missed, camera.* …"},
+            "occurred_at": number,
+            "source": {**text, "description": "Terminal or camera id."},
+            "region": {"type": "array", "items": text,
+                       "description": "[district, town, community/village]"},
+            "data": {"type": "object", "description": "Depends on `type`."},
+        },
+    }  # fmt: skip
+    batch = {
+        "type": "object",
+        "required": ["type", "batch_id", "sent_at", "count", "events"],
+        "properties": {
+            "type": {"const": "batch"},
+            "batch_id": {**text, "description": "Equals the `webhook-id` header."},
+            "sent_at": {**text, "format": "date-time"},
+            "count": {"type": "integer", "minimum": 1},
+            "events": {"type": "array", "items": _ref("Event"), "minItems": 1},
+        },
+    }
+    return {"Event": event, "EventBatch": batch}
+
+
 def openapi_spec(title: str = "Eldercare gateway API", version: str = "1") -> dict[str, Any]:
     """The whole document."""
     return {
@@ -237,8 +335,9 @@ def openapi_spec(title: str = "Eldercare gateway API", version: str = "1") -> di
             " caller's region (district → town → village).",
         },
         "paths": {**_alert_paths(), **_other_paths(), **_camera_paths()},
+        "webhooks": _webhooks(),
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **_event_schemas()},
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from firmware_protocol.messages import Stage
 from gateway.core.events import Event, Priority
 from gateway.store.db import Database
@@ -53,43 +55,9 @@ class AlertStore:
         self._sinks = list(sinks)
 
     async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
-        """Apply stage changes that move an alert forward; return those that did.
-
-        ``accepted`` and ``resolved`` also become events, so that every other party (and
-        the command center itself, if the console made the change) learns of them.
-        """
-        moved: list[StageUpdate] = []
-        events: list[Event] = []
+        """Apply stage changes that move an alert forward; return those that did."""
         async with self._db.transaction() as conn:
-            for adv in advances:
-                cursor = await conn.execute(
-                    "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
-                    " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
-                    " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
-                    " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < ?"
-                    " RETURNING district, town, village, accepted_by, eta_s",
-                    (adv.stage.value, adv.stage.rank, now, adv.stage.value, adv.actor,
-                     adv.stage.value, adv.eta_s, adv.terminal_id, adv.alert_id, adv.stage.rank),
-                )  # fmt: skip
-                row = await cursor.fetchone()
-                await cursor.close()
-                if row is None:
-                    continue
-                await conn.execute(
-                    "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
-                )
-                # Who took it (accepted) or closed it (resolved); no name for "delivered".
-                by = None if adv.stage is Stage.DELIVERED else adv.actor
-                moved.append(
-                    StageUpdate(adv.terminal_id, adv.alert_id, adv.stage,
-                                by=by, eta_s=row["eta_s"], note=adv.note)
-                )  # fmt: skip
-                if adv.stage is not Stage.DELIVERED:
-                    events.append(_stage_event(adv, (row[0], row[1], row[2]), now))
-            await insert_events(conn, events, self._sinks, now)
-        return moved
+            return await advance_in(conn, advances, self._sinks, now)
 
     async def mark_acked(self, updates: Sequence[StageUpdate]) -> None:
         """The broker accepted these acks: they leave the ack outbox."""
@@ -159,6 +127,78 @@ class AlertStore:
         )
         async with self._db.reader.execute(query, [*params, limit]) as cursor:
             return [_alert_json(dict(row)) async for row in cursor]
+
+
+#: Alerts per UPDATE statement (two parameters each, well under SQLite's limit).
+_CHUNK = 400
+
+
+async def _move(
+    conn: aiosqlite.Connection, group: Sequence[Advance], now: float
+) -> dict[tuple[str, str], aiosqlite.Row]:
+    """Move every alert of ``group`` (same stage, actor, note, ETA) that is behind it;
+    return the moved ones' region and acceptance, by key. One statement per chunk."""
+    first = group[0]
+    stage = first.stage
+    moved: dict[tuple[str, str], aiosqlite.Row] = {}
+    for start in range(0, len(group), _CHUNK):
+        chunk = group[start : start + _CHUNK]
+        keys = ",".join("(?,?)" for _ in chunk)
+        rows = await conn.execute_fetchall(
+            "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
+            " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
+            " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
+            f" WHERE (terminal_id, alert_id) IN (VALUES {keys}) AND stage_rank < ?"
+            " RETURNING terminal_id, alert_id, district, town, village, accepted_by, eta_s",
+            (stage.value, stage.rank, now, stage.value, first.actor, stage.value, first.eta_s,
+             *(part for adv in chunk for part in (adv.terminal_id, adv.alert_id)), stage.rank),
+        )  # fmt: skip
+        moved.update({(row[0], row[1]): row for row in rows})
+    return moved
+
+
+async def advance_in(
+    conn: aiosqlite.Connection, advances: Sequence[Advance], sinks: Sequence[str], now: float
+) -> list[StageUpdate]:
+    """Move alerts forward inside the caller's transaction; return the moves made, in
+    the order asked.
+
+    ``accepted`` and ``resolved`` also become events, so that every other party (and
+    the command center itself, if the console made the change) learns of them.
+    """
+    groups: dict[tuple[Any, ...], list[Advance]] = {}
+    for adv in advances:
+        groups.setdefault((adv.stage, adv.actor, adv.note, adv.eta_s), []).append(adv)
+    rows: dict[tuple[str, str], aiosqlite.Row] = {}
+    for group in groups.values():
+        rows.update(await _move(conn, group, now))
+    moved = {(key, group[0].stage) for group in groups.values() for key in rows}
+    done = []
+    for adv in advances:  # in the order asked, each move once
+        key = ((adv.terminal_id, adv.alert_id), adv.stage)
+        if key in moved and key[0] in rows:
+            moved.discard(key)
+            done.append(adv)
+    await conn.executemany(
+        "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(a.terminal_id, a.alert_id, a.stage.value, now, a.actor, a.note) for a in done],
+    )
+    events = [
+        _stage_event(a, tuple(rows[(a.terminal_id, a.alert_id)][2:5]), now)
+        for a in done
+        if a.stage is not Stage.DELIVERED
+    ]
+    await insert_events(conn, events, sinks, now)
+    return [_update(a, rows[(a.terminal_id, a.alert_id)]) for a in done]
+
+
+def _update(adv: Advance, row: aiosqlite.Row) -> StageUpdate:
+    # Who took it (accepted) or closed it (resolved); no name for "delivered".
+    by = None if adv.stage is Stage.DELIVERED else adv.actor
+    return StageUpdate(
+        adv.terminal_id, adv.alert_id, adv.stage, by=by, eta_s=row["eta_s"], note=adv.note
+    )
 
 
 def _alert_json(row: dict[str, Any]) -> dict[str, Any]:

@@ -49,13 +49,16 @@ def gateway_config(
     return site.config(**base)
 
 
-def fleet_for(site: Site, count: int, **options: object) -> Fleet:
+def fleet_for(
+    site: Site, count: int, zone: str | None = None, options: dict[str, object] | None = None
+) -> Fleet:
+    """``count`` of the site's terminals (of ``zone``) on their broker's plain listener."""
     creds = [Credential(t.terminal_id, site.passwords[t.terminal_id])
-             for t in site.terminals[:count]]  # fmt: skip
+             for t in site.terminals if t.zone == zone][:count]  # fmt: skip
     return Fleet(
-        Broker(port=site.broker_port),
+        Broker(port=site.terminal_port(zone)),
         creds,
-        FleetOptions(**options),  # type: ignore[arg-type]
+        FleetOptions(**(options or {})),  # type: ignore[arg-type]
         alert_retry=FixedDelays([0.5, 1.0, 2.0]),
         reconnect=FixedDelays([0.2, 0.5, 1.0]),
     )
@@ -87,7 +90,7 @@ async def district(
                                        resolve_after_s=resolve_after_s),
         )
     )  # fmt: skip
-    fleet = fleet_for(site, terminals, **(fleet_options or {}))
+    fleet = fleet_for(site, terminals, options=fleet_options)
     async with asyncio.TaskGroup() as tg, AsyncExitStack() as stack:
         center_task = tg.create_task(center.run(), name="command-center")
         await center.wait_ready()

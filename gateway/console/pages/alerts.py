@@ -24,6 +24,7 @@ from gateway.console.sparkline import sparklines
 from gateway.console.timeline import timeline_rows
 from gateway.core.escalation import level_name
 from gateway.http.auth import in_scope
+from gateway.store import health
 
 #: Who an alarm can be assigned to.
 RESPONDER_ROLES = ("grid_worker", "relative", "volunteer", "doctor", "village_staff")
@@ -80,18 +81,10 @@ async def _scoped_alert(console: Console, request: Request, login: Login) -> dic
     return alert
 
 
-async def _vitals(console: Console, terminal_id: str, since: float) -> list[tuple[float, str]]:
-    async with console.db.reader.execute(
-        "SELECT ts, vitals FROM health WHERE terminal_id = ? AND ts >= ? ORDER BY ts LIMIT 2000",
-        (terminal_id, since),
-    ) as cursor:
-        return [(row[0], row[1]) async for row in cursor]
-
-
 async def detail(console: Console, request: Request, login: Login) -> Response:
     alert = await _scoped_alert(console, request, login)
     now = console.clock()
-    reports = await _vitals(console, alert["terminal_id"], now - VITALS_WINDOW_S)
+    reports = await health.recent(console.db, alert["terminal_id"], now - VITALS_WINDOW_S)
     t = console.texts.for_language(console.language(login))
     message = request.query_params.get("msg", "")
     return console.render(

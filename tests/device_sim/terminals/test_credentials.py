@@ -27,6 +27,11 @@ def test_loads_rows_and_honours_count(tmp_path: Path) -> None:
     assert [c.terminal_id for c in load_credentials(path, 2)] == ["t1", "t2"]
 
 
+def test_reads_the_broker_column_of_a_provisioned_sheet(tmp_path: Path) -> None:
+    path = write(tmp_path, "terminal_id,password,broker\nt1,a,mqtts://h:8883\n")
+    assert load_credentials(path) == [Credential("t1", "a", Endpoint("h", 8883, tls=True))]
+
+
 def test_password_stays_out_of_repr() -> None:
     assert "secret" not in repr(Credential("t1", "secret"))
 

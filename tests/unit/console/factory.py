@@ -29,6 +29,7 @@ from gateway.store.audit import AuditLog
 from gateway.store.db import Database, open_database
 from gateway.store.intake import IntakeResult, StageUpdate, apply_plan
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 
 ADMIN_PASSWORD = "correct horse battery"
 PASSWORD = "operator password 1"
@@ -125,6 +126,7 @@ async def site(
         )  # fmt: skip
         state = {
             "operations": ops, "registry": REGISTRY, "outbox": Outbox(db), "clock": clock,
+        "quarantine": Quarantine(db),
             "wake": lambda: None, "authenticators": [console.auth], "health_checks": {},
         }  # fmt: skip
         app = build_app(state, [*console_routes(console), *extra_routes])

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from firmware_protocol.messages import AlertKind, Stage
 from gateway.console.escalator import Escalator
-from gateway.console.schema import ensure_schema
 from gateway.core.escalation import EscalationRule
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.db import Database, open_database
@@ -61,7 +60,6 @@ async def test_accepted_and_non_help_alarms_stay_put(db: Database, clock: FakeCl
 async def test_two_processes_write_each_escalation_once(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "shared.db"
     async with open_database(path, "NORMAL") as one, open_database(path, "NORMAL") as two:
-        await ensure_schema(one)
         for n in range(20):
             await press(one, f"T00{n % 6 + 1}", f"a{n}", now=clock.now)
         clock.advance(61)
