@@ -40,7 +40,9 @@ class Bench:
         # Terminals on the broker's loopback plain listener, the gateway on its own.
         self.broker_port, self.gateway_port = free_port(), free_port()
         ports = PortPlan((free_port(),), (self.broker_port,), gateway=self.gateway_port)
-        site = provision_site(root, demo_district(terminals), ports, persistence=False)
+        site = provision_site(
+            root, demo_district(terminals), ports, persistence=False, credentials_tls=False
+        )
         self.creds = list(site.passwords.items())
         self.gateway_password = site.gateway_password
         stack.enter_context(SiteBrokers(root, root / "logs"))

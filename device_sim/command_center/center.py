@@ -108,9 +108,14 @@ class CommandCenter:
         """The failure mode in force."""
         return self._switch.current(self._clock())
 
-    def records(self, with_events: bool = False) -> dict[str, Any]:
-        """The ``GET /records`` document (with the event list when ``with_events``)."""
+    def records(
+        self, with_events: bool = False, pressed: tuple[float, float] | None = None
+    ) -> dict[str, Any]:
+        """The ``GET /records`` document (with the event list when ``with_events``, and
+        the receive latency of the alarms pressed within ``pressed`` when given)."""
         doc = self.log.to_json(with_events=with_events)
+        if pressed is not None:
+            doc["latency_s"]["alert_receive_window"] = self.log.latency(pressed).to_json()
         doc["responder"] = {
             "enabled": self.responder.enabled,
             "pending": self.responder.pending,

@@ -96,6 +96,7 @@ class EventLog:
     by_type: Counter[str] = field(default_factory=Counter)
     _seen: set[str] = field(default_factory=set)
     _latencies: list[float] = field(default_factory=list)
+    _pressed: list[float] = field(default_factory=list)
 
     def add(self, event: Received) -> bool:
         """Record ``event``; False (and counted) when its ``event_id`` was seen before."""
@@ -106,6 +107,7 @@ class EventLog:
         self.by_type[event.type] += 1
         if event.latency_s is not None:
             self._latencies.append(event.latency_s)
+            self._pressed.append(event.received_at - event.latency_s)
         if len(self.events) < self.limit:
             self.events.append(event)
         else:
@@ -116,9 +118,16 @@ class EventLog:
         """True when an event with this ``event_id`` was recorded."""
         return event_id in self._seen
 
-    def latency(self) -> LatencyStats:
-        """Alert receive latency (arrival minus the terminal's ``pressed_at``)."""
-        return LatencyStats.of(self._latencies)
+    def latency(self, pressed: tuple[float, float] | None = None) -> LatencyStats:
+        """Alert receive latency (arrival minus the terminal's ``pressed_at``), of every
+        alarm or of those pressed within ``pressed`` (from, to)."""
+        if pressed is None:
+            return LatencyStats.of(self._latencies)
+        start, end = pressed
+        return LatencyStats.of(
+            [lat for lat, at in zip(self._latencies, self._pressed, strict=True)
+             if start <= at < end]
+        )  # fmt: skip
 
     def to_json(self, *, with_events: bool = False) -> dict[str, Any]:
         """The ``GET /records`` document."""

@@ -53,3 +53,16 @@ def test_log_keeps_at_most_limit_but_counts_all() -> None:
     assert len(log.events) == 1
     assert log.to_json()["events"] == 2
     assert log.tally.not_stored == 1
+
+
+def test_receive_latency_of_the_alarms_pressed_within_a_window() -> None:
+    log = EventLog()
+    for n, (pressed, arrived) in enumerate([(10.0, 10.5), (20.0, 22.0), (30.0, 30.1)]):
+        data = {"terminal_id": "t1", "alert_id": f"a{n}", "kind": "emergency",
+                "pressed_at": pressed}  # fmt: skip
+        log.add(parse_event(f"w{n}", event(f"alert:t1:a{n}", data=data), arrived))
+
+    assert log.latency().count == 3
+    window = log.latency((15.0, 31.0))
+    assert (window.count, window.max) == (2, 2.0)
+    assert log.latency((100.0, 200.0)).count == 0
