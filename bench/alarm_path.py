@@ -23,8 +23,10 @@ import tomli_w
 from rich.console import Console
 from rich.table import Table
 
-from device_sim.procs import ManagedProcess, free_port, mosquitto
+from device_sim.brokers import SiteBrokers
+from device_sim.procs import ManagedProcess, free_port
 from gateway.provision import demo_district, provision_site
+from gateway.topology import PortPlan
 
 PY = sys.executable
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -35,14 +37,15 @@ LOADGENS = 2
 class Bench:
     def __init__(self, root: Path, stack: ExitStack, terminals: int) -> None:
         self.root, self.stack = root, stack
-        self.broker_port = free_port()
+        # Terminals on the broker's loopback plain listener, the gateway on its own.
+        self.broker_port, self.gateway_port = free_port(), free_port()
+        ports = PortPlan((free_port(),), (self.broker_port,), gateway=self.gateway_port)
         site = provision_site(
-            root, demo_district(terminals), broker_port=self.broker_port, persistence=False
+            root, demo_district(terminals), ports, persistence=False, credentials_tls=False
         )
         self.creds = list(site.passwords.items())
         self.gateway_password = site.gateway_password
-        broker = mosquitto(site.broker.conf, root / "mosquitto.log")
-        stack.enter_context(broker).wait_port("127.0.0.1", self.broker_port)
+        stack.enter_context(SiteBrokers(root, root / "logs"))
 
     def start(
         self, name: str, argv: list[str], env: dict[str, str] | None = None
@@ -73,7 +76,7 @@ def baseline(bench: Bench, messages: int) -> dict[str, float]:
     """(a) the bare consumer's receive rate."""
     ready = bench.root / "consumer.ready"
     consumer = bench.start("consumer", [
-        PY, "-m", "bench.consumer", "--port", str(bench.broker_port), "--user", "gateway",
+        PY, "-m", "bench.consumer", "--port", str(bench.gateway_port), "--user", "gateway",
         "--password", bench.gateway_password, "--expect", str(messages),
         "--ready-file", str(ready)])  # fmt: skip
     deadline = time.monotonic() + 30
@@ -92,7 +95,7 @@ def start_gateway(
 ) -> tuple[ManagedProcess, int]:
     http_port = free_port()
     config = {
-        "mqtt": {"port": bench.broker_port, "username": "gateway", "client_id": f"gw-{name}"},
+        "mqtt": {"port": bench.gateway_port, "username": "gateway", "client_id": f"gw-{name}"},
         "registry": {"path": str(bench.root / "terminals.csv")},
         "store": {"path": str(bench.root / f"{name}.db"), "synchronous": "FULL"},
         "webhook": {"enabled": webhook, "url": f"http://127.0.0.1:{center_port}/webhook"},

@@ -57,7 +57,7 @@ def _pct(values: list[float], q: float) -> float:
 def start_gateway(bench: Bench) -> int:
     http_port = free_port()
     config = {
-        "mqtt": {"port": bench.broker_port, "username": "gateway", "client_id": "gw-console"},
+        "mqtt": {"port": bench.gateway_port, "username": "gateway", "client_id": "gw-console"},
         "registry": {"path": str(bench.root / "terminals.csv")},
         "store": {"path": str(bench.root / "console.db")},
         "http": {"port": http_port},

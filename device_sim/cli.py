@@ -18,6 +18,7 @@ app = typer.Typer(
 def _register() -> None:
     # Imported here so that `--help` stays fast and one simulator's heavy imports
     # (OpenCV, numpy) are not paid by another.
+    from device_sim.brokers import brokers
     from device_sim.cameras.cli import cameras
     from device_sim.cameras.scene_cli import camera_scenes
     from device_sim.command_center.cli import command_center
@@ -29,6 +30,7 @@ def _register() -> None:
     app.command("cameras")(cameras)
     app.command("camera-scenes")(camera_scenes)
     app.command("demo")(demo)
+    app.command("brokers")(brokers)
 
 
 def main() -> None:

@@ -86,6 +86,10 @@ def _too_deep(text: str) -> bool:
     return False
 
 
+#: One decoder for every payload (json.loads with arguments builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _load(payload: bytes) -> dict[str, Any]:
     if len(payload) > MAX_PAYLOAD_BYTES:
         _fail(Reason.OVERSIZE, f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
@@ -93,7 +97,7 @@ def _load(payload: bytes) -> dict[str, Any]:
         text = payload.decode("utf-8")
         if _too_deep(text):
             _fail(Reason.NOT_JSON, f"objects/arrays nested deeper than {MAX_DEPTH}")
-        doc = json.loads(text, parse_constant=_reject_constant)
+        doc = _DECODER.decode(text)
     except ProtocolError:
         raise
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -228,10 +232,7 @@ def decode_alert(terminal_id: str, payload: bytes) -> Alert:
     return Alert(terminal_id, alert_id, kind, ts, cancels=cancels, note=_text(doc, "note"))
 
 
-def _vital(vitals: dict[str, Any], name: str) -> int | float | None:
-    value = vitals.get(name)
-    if value is None:
-        return None
+def _vital(name: str, value: Any) -> int | float:
     kind, low, high = _VITALS[name]
     if kind is int and (isinstance(value, bool) or not isinstance(value, int)):
         _fail(Reason.BAD_TYPE, f"vitals.{name} must be an integer", f"vitals.{name}")
@@ -248,7 +249,8 @@ def _vitals(doc: dict[str, Any]) -> Vitals:
     fall = raw.get("fall_detected")
     if fall is not None and not isinstance(fall, bool):
         _fail(Reason.BAD_TYPE, "vitals.fall_detected must be true or false", "vitals.fall_detected")
-    values = {name: _vital(raw, name) for name in _VITALS}
+    # In the table's order, so that the first bad vital is the one reported.
+    values = {name: _vital(name, raw[name]) for name in _VITALS if raw.get(name) is not None}
     vitals = Vitals(fall_detected=fall, **values)  # type: ignore[arg-type]
     if not vitals.present():
         _fail(Reason.MISSING_FIELD, "'vitals' must hold at least one known vital", "vitals")
@@ -296,10 +298,13 @@ def decode_uplink(topic_name: str, payload: bytes) -> Uplink:
     return decoder(terminal_id, payload)
 
 
+#: Compact UTF-8 JSON; one encoder for every payload (json.dumps with arguments builds
+#: a new one per call).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def _dump(doc: dict[str, Any]) -> bytes:
-    return json.dumps(
-        {k: v for k, v in doc.items() if v is not None}, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return _ENCODER.encode({k: v for k, v in doc.items() if v is not None}).encode()
 
 
 def encode_alert(alert: Alert) -> bytes:

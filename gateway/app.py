@@ -6,7 +6,7 @@ terminals ─MQTT─▶ BrokerLink ─▶ Intake (route → plan → store) ─�
                           Forwarder(webhook) / Forwarder(upstream) ─▶ command center
                                           │ confirmed
                                           ▼
-                             Operations.mark_delivered ─▶ ack "delivered"
+              Outbox.confirm (row deleted + alert "delivered", one commit) ─▶ ack "delivered"
 Supervisor (offline / restored / self-test) and the camera monitor add events too;
 the HTTP server serves /healthz, /metrics, the API and the console.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from gateway import metrics
+from gateway import metrics, tls
 from gateway.cameras.scheduler import CameraMonitor
 from gateway.cameras.wiring import camera_monitor, guarded_camera_routes
 from gateway.config import GatewayConfig
@@ -31,22 +31,30 @@ from gateway.console.camera_views import MonitorViews
 from gateway.console.context import open_console
 from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
-from gateway.forward.forwarder import Forwarder
+from gateway.dispatch.wiring import dispatch_parts
+from gateway.errors import ConfigError, RegistryError
+from gateway.forward.forwarder import Forwarder, lanes
 from gateway.forward.upstream import UpstreamSink
 from gateway.forward.webhook import POOL_SIZE, SpreadClient, WebhookSink
 from gateway.http.auth import TokenAuth
+from gateway.http.health import Check, backlog_check, link_check, store_check
 from gateway.http.server import bind, build_app, serve
 from gateway.intake.acks import AckPublisher, AckResender
 from gateway.intake.link import BrokerLink
 from gateway.intake.pipeline import Intake
+from gateway.operate.notify import Notifier
+from gateway.operate.reload import RegistryReloader
 from gateway.operations import Operations
-from gateway.registry import Registry
+from gateway.registry import Registry, RegistryHolder
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
-from gateway.store.db import open_database
+from gateway.store.db import Database, open_database
 from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
+from gateway.store.retention import Retention
 from gateway.supervisor import Supervisor
+from gateway.zones import Downlinks, check_zones
 
 log = logging.getLogger(__name__)
 
@@ -64,15 +72,48 @@ class Gateway:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.cfg = cfg
-        self.registry = registry
+        #: Every component reads the registry through this holder; a reload swaps it.
+        self.registry = RegistryHolder(registry)
+        self.reloader = RegistryReloader(
+            self.registry, cfg.registry.path, site_district=cfg.site.district,
+            check=self._check_reload,
+        )  # fmt: skip
+        self.notifier = Notifier(environ)
         self._environ = environ
         self._clock = clock
         self._forwarders: list[Forwarder] = []
-        self.ready = asyncio.Event()
+        self.ready = asyncio.Event()  # connected to the broker: alarms are taken
+        self.serving = asyncio.Event()  # store open, HTTP served
+        self.db: Database | None = None
         self.http_port: int | None = None
-        self.link = BrokerLink(cfg.mqtt, cfg.intake, self._handle)
+        check_site(cfg, registry)
+        self.link = BrokerLink(
+            cfg.mqtt, cfg.intake, self._handle,
+            tls_context=tls.optional_context(cfg.mqtt.tls, "mqtt.tls"),
+            broker_name="district" if cfg.mqtt.bridged else "site",
+            zones=sorted({t.zone for t in registry.values() if t.zone is not None}),
+        )  # fmt: skip
+        self._zones = {t.zone for t in registry.values() if t.zone is not None}
+        self.downlinks = Downlinks(self.registry, cfg.mqtt.bridged)
+        self._upstream_tls = tls.optional_context(cfg.upstream.tls, "upstream.tls")
+        self._webhook_tls = tls.client_context(cfg.webhook.tls, "webhook.tls")
         self._intake: Intake | None = None
         self.cameras: CameraMonitor | None = None
+        self._wakers: list[Callable[[], None]] = []
+
+    def _check_reload(self, registry: Registry) -> None:
+        """A reloaded registry must suit the running links: the gateway has one session
+        per town broker, made at start, so a new town needs a restart."""
+        try:
+            check_site(self.cfg, registry)
+        except ConfigError as exc:
+            raise RegistryError(str(exc)) from exc
+        new = {t.zone for t in registry.values() if t.zone is not None} - self._zones
+        if new:
+            raise RegistryError(
+                f"new zones {', '.join(sorted(new))}: provision their brokers, then restart"
+                " the gateway (a reload cannot add a town)"
+            )
 
     @property
     def sinks(self) -> list[str]:
@@ -86,6 +127,8 @@ class Gateway:
     def wake(self) -> None:
         for forwarder in self._forwarders:
             forwarder.wake()
+        for waker in self._wakers:
+            waker()
 
     async def _handle(self, raws: Any) -> None:
         assert self._intake is not None  # set before the link runs
@@ -100,22 +143,35 @@ class Gateway:
             open_database(cfg.store.path, cfg.store.synchronous) as db,
             AsyncExitStack() as stack,
         ):
+            self.db = db
             http = await self._webhook_client(stack)
             outbox = Outbox(db)
             await outbox.release_own_leases()
             alerts = AlertStore(db, self.sinks)
             acks = AckPublisher(
-                self.link.wait_connected, cfg.intake.ack_queue_max, alerts.mark_acked
-            )
+                self.link.wait_connected, cfg.intake.ack_queue_max, alerts.mark_acked,
+                self.downlinks,
+            )  # fmt: skip
             resender = AckResender(alerts.unacked, acks, clock=self._clock)
             ops = Operations(
-                alerts, AuditLog(db), acks, self.link.wait_connected, self.wake, self._clock
-            )
+                alerts, AuditLog(db), acks, self.link.wait_connected, self.wake, self._clock,
+                self.downlinks,
+            )  # fmt: skip
+            dispatch = dispatch_parts(
+                cfg.dispatch, alerts, self.registry, ops.audit, acks, self.wake,
+                cfg.console.escalation_rules(), self._clock,
+            )  # fmt: skip
+            if dispatch.dispatcher is not None:
+                self._wakers.append(dispatch.dispatcher.wake)
             self._intake = Intake(
-                self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock
+                self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock,
+                bridged=cfg.mqtt.bridged,
+            )  # fmt: skip
+            upstream = (
+                UpstreamSink(cfg.upstream, self._upstream_tls) if cfg.upstream.enabled else None
             )
-            upstream = UpstreamSink(cfg.upstream) if cfg.upstream.enabled else None
-            self._build_forwarders(outbox, ops, http, upstream)
+            await self._intake.prepare()
+            self._build_forwarders(outbox, acks, http, upstream)
             supervisor = Supervisor(
                 db, self.registry, cfg.supervision, self.sinks, self.wake, self._clock
             )
@@ -131,13 +187,17 @@ class Gateway:
                     default_language=cfg.site.language,
                     cameras=MonitorViews(cameras) if cameras else None,
                     environ=self._environ, clock=self._clock,
+                    dispatch=dispatch.desk, dispatch_config=cfg.dispatch,
+                    sinks=self.sinks, on_new_events=self.wake,
                 )  # fmt: skip
             app = build_app(
                 {
                     "operations": ops, "registry": self.registry, "outbox": outbox,
-                    "clock": self._clock, "wake": self.wake,
+                    "dispatch": dispatch.desk, "dispatch_config": cfg.dispatch,
+                    "quarantine": Quarantine(db),
+                    "clock": self._clock, "wake": self.wake, "reloader": self.reloader,
                     "authenticators": [token_auth, *([console.auth] if console else [])],
-                    "health_checks": {"broker": lambda: self.link.connected},
+                    "health_checks": self._health_checks(outbox, upstream),
                 },
                 [*(guarded_camera_routes(cameras) if cameras else []),
                  *(console_routes(console) if console else [])],
@@ -151,52 +211,73 @@ class Gateway:
                 if upstream is not None:
                     tg.create_task(upstream.run(), name="upstream-link")
                 tg.create_task(supervisor.run(), name="supervisor")
+                tg.create_task(Retention(db, cfg.store, self._clock).run(), name="retention")
                 tg.create_task(serve(app, sock), name="http")
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
                 tg.create_task(self._announce_ready(), name="ready")
+                tg.create_task(self.reloader.run(), name="registry-reload")
+                tg.create_task(self.notifier.run(self.serving, self.ready), name="systemd-notify")
                 if cameras is not None:
                     tg.create_task(cameras.run(), name="camera-monitor")
                 if console is not None:
                     tg.create_task(console.escalator().run(), name="escalator")
+                if dispatch.dispatcher is not None:
+                    tg.create_task(dispatch.dispatcher.run(), name="dispatcher")
+                self.serving.set()
+
+    def _health_checks(self, outbox: Outbox, upstream: UpstreamSink | None) -> dict[str, Check]:
+        checks = {
+            "broker": link_check(self.link.state),
+            "store": store_check(outbox, self.cfg.store.path),
+            "outbox": backlog_check(
+                outbox, self.sinks, self.cfg.http.health_backlog_age_s, self._clock
+            ),
+        }
+        if upstream is not None:
+            checks["upstream"] = link_check(upstream.state)
+        return checks
 
     async def _webhook_client(self, stack: AsyncExitStack) -> SpreadClient:
         wh = self.cfg.webhook
-        pools = max(1, -(-wh.concurrency // POOL_SIZE))
+        pools = max(1, -(-(wh.concurrency + wh.alarm_concurrency) // POOL_SIZE))
         limits = httpx.Limits(max_connections=min(POOL_SIZE, wh.concurrency))
+        # One connection per request in flight, across both lanes.
         clients = [
-            await stack.enter_async_context(httpx.AsyncClient(timeout=wh.timeout_s, limits=limits))
+            await stack.enter_async_context(
+                httpx.AsyncClient(timeout=wh.timeout_s, limits=limits, verify=self._webhook_tls)
+            )
             for _ in range(pools)
         ]
         return SpreadClient(clients)
 
     def _build_forwarders(
-        self,
-        outbox: Outbox,
-        ops: Operations,
-        http: SpreadClient,
-        upstream: UpstreamSink | None,
+        self, outbox: Outbox, acks: AckPublisher, http: SpreadClient, upstream: UpstreamSink | None
     ) -> None:
-        wh = self.cfg.webhook
+        wh, up = self.cfg.webhook, self.cfg.upstream
         backoff = Backoff(base=wh.backoff_base_s, cap=wh.backoff_cap_s)
         common: dict[str, Any] = {
-            "lease_s": wh.timeout_s * 3, "retry_for_s": wh.retry_for_h * 3600,
-            "backoff": backoff, "clock": self._clock,
+            "acks": acks, "retry_for_s": wh.retry_for_h * 3600, "backoff": backoff,
+            "clock": self._clock,
         }  # fmt: skip
         if wh.enabled:
-            sink = WebhookSink(wh.url, wh.secret.get_secret_value(), http)
+            batch = wh.format == "batch"
+            sink = WebhookSink(wh.url, wh.secret.get_secret_value(), http, batch=batch)
+            plan = lanes(wh.concurrency, wh.alarm_concurrency, wh.batch_max if batch else 1,
+                         wh.linger_s)  # fmt: skip
             self._forwarders.append(
-                Forwarder(sink, outbox, concurrency=wh.concurrency,
-                          on_delivered=ops.mark_delivered, **common)
+                Forwarder(sink, outbox, confirms_terminals=True, lease_s=wh.timeout_s * 3,
+                          lanes=plan, **common)
             )  # fmt: skip
         if upstream is not None:
             # The upstream confirms delivery to the terminal only when it is the sole sink.
-            confirm = None if wh.enabled else ops.mark_delivered
+            plan = lanes(up.concurrency, 1, up.batch_max, wh.linger_s)
             self._forwarders.append(
-                Forwarder(upstream, outbox, concurrency=64, on_delivered=confirm, **common)
-            )
+                Forwarder(upstream, outbox, confirms_terminals=not wh.enabled,
+                          lease_s=up.timeout_s * 3, lanes=plan, **common)
+            )  # fmt: skip
 
     async def _announce_ready(self) -> None:
-        await self.link.wait_connected()
+        await self.link.wait_all()
         self.ready.set()
         log.info("gateway ready: http on %s:%s", self.cfg.http.host, self.http_port)
 
@@ -207,3 +288,11 @@ class Gateway:
                 metrics.OUTBOX.labels(sink, "pending").set(counts.get((sink, False), 0))
                 metrics.OUTBOX.labels(sink, "dead").set(counts.get((sink, True), 0))
             await asyncio.sleep(METRICS_REFRESH_S)
+
+
+def check_site(cfg: GatewayConfig, registry: Registry) -> None:
+    """What must hold between the config and the registry before anything starts."""
+    check_zones(registry.values(), cfg.mqtt.bridged)
+    if cfg.mqtt.client_id in registry:
+        # A terminal's client id is its terminal id: it could take the gateway's session.
+        raise ConfigError(f"mqtt.client_id: {cfg.mqtt.client_id!r} is also a terminal id")

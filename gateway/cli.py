@@ -1,26 +1,41 @@
-"""``python -m gateway``: run the gateway, check a config, register terminals."""
+"""``python -m gateway``: run the gateway, check a config, register terminals.
+
+The day-to-day site commands (reload, backup, restore, accounts) live in
+:mod:`gateway.operate.commands`; how each command ends is :mod:`gateway.exitcodes`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
-from gateway.app import Gateway
-from gateway.broker import write_broker_files
+from gateway.app import Gateway, check_site
 from gateway.config import GatewayConfig, load_config
+from gateway.dispatch.cli import app as elders_app
 from gateway.errors import GatewayError
-from gateway.provision import demo_district, provision_site, read_credentials
+from gateway.exitcodes import ExitCode, exit_code_for, significant
+from gateway.operate import commands
+from gateway.operate.signals import write_pid
+from gateway.provision import (
+    TopologyKind,
+    assign_zones,
+    demo_district,
+    provision_site,
+    rewrite_terminal_accounts,
+    zones_of,
+)
 from gateway.registry import Registry, load_registry
+from gateway.topology import PortPlan
 
 app = typer.Typer(
     name="gateway", help="Elder-care IoT gateway.", no_args_is_help=True, add_completion=False
 )
+app.add_typer(elders_app, name="elders")
 log = logging.getLogger("gateway")
 
 ConfigPath = Annotated[Path, typer.Option("--config", "-c", help="TOML config file.")]
@@ -28,12 +43,14 @@ ConfigPath = Annotated[Path, typer.Option("--config", "-c", help="TOML config fi
 
 def _fail(exc: GatewayError) -> typer.Exit:
     typer.echo(f"error: {exc}", err=True)
-    return typer.Exit(2)
+    return typer.Exit(exit_code_for(exc))
 
 
 def _load(config: Path) -> tuple[GatewayConfig, Registry]:
     cfg = load_config(config)
-    return cfg, load_registry(cfg.registry.path)
+    registry = load_registry(cfg.registry.path, cfg.site.district)
+    check_site(cfg, registry)
+    return cfg, registry
 
 
 @app.command()
@@ -49,14 +66,31 @@ def run(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         cfg, registry = _load(config)
+        gateway = Gateway(cfg, registry)
     except GatewayError as exc:
         raise _fail(exc) from exc
-    gateway = Gateway(cfg, registry)
     log.info("%d terminals registered; store %s", len(registry), cfg.store.path)
+    pid_file = cfg.reload.pid_file
+    if pid_file is not None:
+        write_pid(pid_file)
     try:
         asyncio.run(_run_until_signal(gateway))
-    except GatewayError as exc:
-        raise _fail(exc) from exc
+    except Exception as exc:  # noqa: BLE001 - the process's last word: say why, exit with its code
+        raise _ended_by(exc) from None
+    finally:
+        gateway.notifier.notify("STOPPING=1")
+        if pid_file is not None:
+            pid_file.unlink(missing_ok=True)
+
+
+def _ended_by(exc: BaseException) -> typer.Exit:
+    """Log, once, the error that ends the process; the exit status says what kind it was."""
+    code, cause = exit_code_for(exc), significant(exc)
+    if code is ExitCode.FAILED:
+        log.critical("stopped by an unexpected error (exit %d)", code, exc_info=cause)
+    else:
+        log.critical("%s — stopping (exit %d, %s)", cause, code, code.name.lower())
+    return typer.Exit(code)
 
 
 async def _run_until_signal(gateway: Gateway) -> None:
@@ -64,16 +98,11 @@ async def _run_until_signal(gateway: Gateway) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, task.cancel if task else (lambda: None))
+    loop.add_signal_handler(signal.SIGHUP, gateway.reloader.request)
     try:
         await gateway.run()
     except asyncio.CancelledError:
         log.info("stopped")
-    except ExceptionGroup as group:
-        # A component's own error type (e.g. a bad token in the environment) ends the run.
-        first = group.exceptions[0]
-        if isinstance(first, GatewayError):
-            raise first from None
-        raise
 
 
 @app.command("check-config")
@@ -84,10 +113,13 @@ def check_config(config: Annotated[Path, typer.Argument(help="TOML config file."
         from gateway.http.auth import TokenAuth
 
         TokenAuth(cfg.api.tokens)
+        Gateway(cfg, registry)  # builds the TLS contexts: a bad CA file is named here
     except GatewayError as exc:
         raise _fail(exc) from exc
+    zones = {t.zone for t in registry.values()}
+    shape = f" (district: {len(zones)} bridged zones)" if cfg.mqtt.bridged else ""
     typer.echo(
-        f"ok: {len(registry)} terminals, broker {cfg.mqtt.host}:{cfg.mqtt.port},"
+        f"ok: {len(registry)} terminals, broker {cfg.mqtt.host}:{cfg.mqtt.port}{shape},"
         f" store {cfg.store.path}, http {cfg.http.host}:{cfg.http.port},"
         f" sinks: {'webhook ' if cfg.webhook.enabled else ''}"
         f"{'upstream' if cfg.upstream.enabled else ''}"
@@ -97,48 +129,93 @@ def check_config(config: Annotated[Path, typer.Argument(help="TOML config file."
 @app.command()
 def provision(
     out: Annotated[Path, typer.Option(help="Directory for the site's files.")],
-    terminals: Annotated[int, typer.Option(min=1, max=1_000_000)] = 2000,
-    towns: Annotated[int, typer.Option(min=1, max=100)] = 17,
-    villages_per_town: Annotated[int, typer.Option(min=1, max=100)] = 11,
-    broker_port: Annotated[int, typer.Option(min=1, max=65535)] = 1883,
-    gateway_user: str = "gateway",
+    registry: Annotated[
+        Path | None, typer.Option(help="The site's terminals.csv (its elders and terminals).")
+    ] = None,
+    demo_terminals: Annotated[
+        int, typer.Option(min=0, max=1_000_000, help="Instead: invent N terminals (demo).")
+    ] = 0,
+    district: Annotated[
+        str | None, typer.Option(help="[site] district: checks/fills the registry's column.")
+    ] = None,
+    topology: Annotated[
+        str, typer.Option(help="single | district (a broker per town/zone) | auto.")
+    ] = "auto",
+    host: Annotated[str, typer.Option(help="Name terminals and bridges use.")] = "127.0.0.1",
+    extra_name: Annotated[
+        list[str] | None, typer.Option(help="More names for the server certificates.")
+    ] = None,
+    tls_port: Annotated[int, typer.Option(min=1, max=65535, help="Terminals, TLS.")] = 8883,
+    plain_port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Terminals, plain, loopback only; 0: none.")
+    ] = 1883,
+    gateway_port: Annotated[int, typer.Option(min=1, max=65535)] = 1882,
+    bridge_port: Annotated[int, typer.Option(min=1, max=65535)] = 8882,
+    gateway_tls: Annotated[bool, typer.Option(help="The gateway's listener speaks TLS.")] = False,
+    credentials_plain: Annotated[
+        bool, typer.Option(help="Point terminals at the loopback plain listener (simulation).")
+    ] = False,
+    towns: Annotated[int, typer.Option(min=1, max=100, help="Demo only.")] = 17,
+    villages_per_town: Annotated[int, typer.Option(min=1, max=100, help="Demo only.")] = 11,
 ) -> None:
-    """Create a demo district: registry, credentials sheet, broker files, gateway.env."""
-    district = demo_district(terminals, towns, villages_per_town)
+    """Provision a site from its registry: brokers, certificates, credentials, gateway config.
+
+    Several towns' brokers on one host take consecutive ports from --tls-port and
+    --plain-port (town i: port + i).
+    """
+    if (registry is None) == (demo_terminals == 0):
+        typer.echo("error: give --registry FILE, or --demo-terminals N for a demo", err=True)
+        raise typer.Exit(2)
+    if topology not in ("auto", "single", "district"):
+        typer.echo(f"error: --topology {topology!r}: single, district or auto", err=True)
+        raise typer.Exit(2)
     try:
-        site = provision_site(out, district, broker_port=broker_port, gateway_user=gateway_user)
+        if registry is not None:
+            terminals = list(load_registry(registry, district).values())
+        else:
+            district = district or "示范区"
+            terminals = demo_district(demo_terminals, towns, villages_per_town, district)
+        terminals = assign_zones(terminals, cast(TopologyKind, topology))
+        brokers = max(1, len(zones_of(terminals)))
+        ports = PortPlan.consecutive(
+            brokers, tls_port, plain_port or None, gateway=gateway_port, bridges=bridge_port
+        )
+        site = provision_site(
+            out, terminals, ports, host=host, extra_names=extra_name or (),
+            gateway_tls=gateway_tls, credentials_tls=not credentials_plain, district=district,
+        )  # fmt: skip
     except GatewayError as exc:
         raise _fail(exc) from exc
-    fd = os.open(out / "gateway.env", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(f"GATEWAY__MQTT__USERNAME={gateway_user}\n")
-        handle.write(f"GATEWAY__MQTT__PASSWORD={site.gateway_password}\n")
-    files = site.broker
-    typer.echo(f"{terminals} terminals registered in {out}; broker config {files.conf}")
+    shape = (
+        f"{brokers} town brokers bridged to a district broker"
+        if site.topology.bridged
+        else "one broker"
+    )
+    typer.echo(
+        f"{len(terminals)} terminals in {out}: {shape}; start them with "
+        f"`python -m device_sim brokers --site {out}`; gateway config {out / 'gateway.toml'}"
+    )
 
 
 @app.command("broker-files")
 def broker_files(
-    credentials: Annotated[Path, typer.Option(help="terminal_id,password CSV.")],
-    out: Annotated[Path, typer.Option(help="Directory for mosquitto.conf, passwd, acl.")],
-    gateway_user: str = "gateway",
-    gateway_password_env: Annotated[
-        str, typer.Option(help="Variable holding the gateway's broker password.")
-    ] = "GATEWAY__MQTT__PASSWORD",
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 1883,
-    host: str = "127.0.0.1",
+    site: Annotated[Path, typer.Option(help="The provisioned site directory.")],
+    credentials: Annotated[
+        Path | None, typer.Option(help="terminal_id,password,broker CSV (default: the site's).")
+    ] = None,
 ) -> None:
-    """Regenerate the broker's accounts and ACL after terminals were added or removed."""
-    password = os.environ.get(gateway_password_env, "")
-    if not password:
-        typer.echo(f"error: ${gateway_password_env} is empty", err=True)
-        raise typer.Exit(2)
+    """Regenerate the terminal brokers' accounts after terminals were added or removed."""
     try:
-        accounts = [*read_credentials(credentials), (gateway_user, password)]
-        files = write_broker_files(out, accounts, gateway_user, host=host, port=port)
-    except GatewayError as exc:
-        raise _fail(exc) from exc
-    typer.echo(f"wrote {files.conf}; send SIGHUP to a running mosquitto to reload accounts")
+        counts = rewrite_terminal_accounts(site, credentials or site / "credentials.csv")
+    except (GatewayError, OSError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for name, count in counts.items():
+        typer.echo(f"{name}: {count} terminal accounts")
+    typer.echo("send SIGHUP to each running mosquitto to reload its accounts")
+
+
+commands.register(app)
 
 
 def main() -> None:

@@ -12,42 +12,65 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, StringConstraints, ValidationError, model_validator
 
 from gateway.cameras.config import CamerasConfig
 from gateway.config_base import StrictModel
 from gateway.console.config import ConsoleConfig
+from gateway.dispatch.config import DispatchConfig
 from gateway.errors import ConfigError
+from gateway.operate.signals import TARGET_PATTERN
 
 ENV_PREFIX = "GATEWAY__"
 
 
 class SiteConfig(StrictModel):
     name: str = Field("Demo district", description="Shown in the console and in events.")
-    district: str = Field("District", description="Top of every region path.")
+    district: str | None = Field(
+        None,
+        min_length=1,
+        description="Top of every region path. Set: registry rows must name it (empty cells "
+        "are filled in); unset: taken from the registry as it is.",
+    )
     language: Literal["zh", "en"] = Field("zh", description="Console default language.")
 
 
+class TlsClientConfig(StrictModel):
+    """How the gateway checks a server it connects to. For MQTT links the table's
+    presence turns TLS on; for the webhook an ``https://`` URL does."""
+
+    ca_file: Path | None = Field(
+        None, description="PEM CA certificate(s) to trust (the site CA); unset: the system's."
+    )
+    min_version: Literal["1.2", "1.3"] = Field("1.2", description="Lowest TLS version accepted.")
+
+
 class MqttConfig(StrictModel):
-    host: str = Field("127.0.0.1", description="Broker the terminals connect to.")
-    port: int = Field(1883, ge=1, le=65535, description="Broker port.")
+    host: str = Field("127.0.0.1", description="The gateway's broker (single or district).")
+    port: int = Field(1882, ge=1, le=65535, description="Its gateway listener.")
     username: str = Field("gateway", min_length=1, description="The gateway's broker account.")
     password: SecretStr = Field(SecretStr(""), description="Set GATEWAY__MQTT__PASSWORD.")
     client_id: str = Field("eldercare-gateway-1", min_length=1, max_length=64)
-    protocol: Literal["3.1.1", "5"] = Field("5", description="MQTT protocol version.")
+    protocol: Literal["3.1.1", "5"] = Field(
+        "3.1.1",
+        description="MQTT protocol version of the gateway's own link. 3.1.1 costs less per"
+        " message (paho decodes MQTT 5 properties for every PUBLISH).",
+    )
     share_group: str | None = Field(
-        None, pattern=r"^[A-Za-z0-9_-]+$", description="MQTT 5 shared-subscription group."
+        None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Shared-subscription group ($share/…; Mosquitto serves it to 3.1.1 too).",
     )
     keepalive_s: int = Field(30, ge=5, le=3600)
     max_inflight: int = Field(1000, ge=1, le=65535, description="QoS 1 publishes in flight.")
-
-    @model_validator(mode="after")
-    def _shared_needs_v5(self) -> MqttConfig:
-        if self.share_group and self.protocol != "5":
-            raise ValueError("share_group needs protocol = '5'")
-        return self
+    bridged: bool = Field(
+        False,
+        description="The broker is a district broker bridging town brokers: terminal topics "
+        "carry the zone (ec/v1/z/{zone}/t/{id}/…) and every terminal needs a registry zone.",
+    )
+    tls: TlsClientConfig | None = Field(None, description="Present: connect over TLS.")
 
 
 class RegistryConfig(StrictModel):
@@ -58,6 +81,26 @@ class StoreConfig(StrictModel):
     path: Path = Field(Path("var/gateway.db"), description="SQLite database file.")
     synchronous: Literal["FULL", "NORMAL"] = Field(
         "FULL", description="FULL survives power loss; NORMAL only process crashes."
+    )
+    health_raw_days: float = Field(
+        2.0,
+        ge=1,
+        le=3650,
+        description="Raw health reports are kept this long (the console"
+        " charts the last 24 h), then folded into a daily summary per terminal.",
+    )
+    health_daily_days: int = Field(
+        730, ge=1, le=36500, description="Daily health summaries are kept this long."
+    )
+    events_days: float = Field(
+        30.0,
+        ge=1,
+        le=3650,
+        description="Forwarded events (other than health reports, which"
+        " are dropped once delivered) are kept this long.",
+    )
+    retention_interval_s: float = Field(
+        60.0, gt=0, le=86_400, description="How often old rows are folded or dropped."
     )
 
 
@@ -78,9 +121,22 @@ class IntakeConfig(StrictModel):
 class WebhookConfig(StrictModel):
     enabled: bool = Field(True, description="Forward events as Standard Webhooks.")
     url: str = Field("http://127.0.0.1:8900/webhook", pattern=r"^https?://")
+    tls: TlsClientConfig = Field(
+        default_factory=TlsClientConfig, description="Certificate checks for https URLs."
+    )
     secret: SecretStr = Field(SecretStr(""), description="whsec_… (GATEWAY__WEBHOOK__SECRET).")
     timeout_s: float = Field(10.0, gt=0, le=300)
-    concurrency: int = Field(64, ge=1, le=512, description="Deliveries in flight.")
+    format: Literal["batch", "event"] = Field(
+        "batch", description="batch: many events per signed request; event: one per request."
+    )
+    batch_max: int = Field(200, ge=1, le=5000, description="Events per request (batch format).")
+    linger_s: float = Field(
+        0.2, ge=0, le=10, description="Telemetry waits up to this long to fill a batch."
+    )
+    concurrency: int = Field(8, ge=1, le=512, description="Requests in flight.")
+    alarm_concurrency: int = Field(
+        4, ge=1, le=64, description="Further requests in flight that carry only alarms."
+    )
     retry_for_h: float = Field(72.0, ge=0.01, le=24 * 30, description="Then dead-letter.")
     backoff_base_s: float = Field(1.0, gt=0, le=3600)
     backoff_cap_s: float = Field(300.0, gt=0, le=86_400)
@@ -102,13 +158,51 @@ class UpstreamConfig(StrictModel):
     username: str | None = None
     password: SecretStr = SecretStr("")
     client_id: str = Field("eldercare-gateway-up-1", min_length=1, max_length=64)
+    tls: TlsClientConfig | None = Field(None, description="Present: connect over TLS.")
     topic_prefix: str = Field("ec/v1/district", description="Events go to {prefix}/{type}.")
     timeout_s: float = Field(10.0, gt=0, le=300)
+    batch_max: int = Field(200, ge=1, le=5000, description="Publishes in flight per batch.")
+    concurrency: int = Field(4, ge=1, le=64, description="Batches in flight.")
 
 
 class HttpConfig(StrictModel):
     host: str = Field("127.0.0.1", description="Console, API and /metrics listen here.")
     port: int = Field(8080, ge=0, le=65535, description="0 picks a free port.")
+    health_backlog_age_s: float = Field(
+        900.0, gt=0, le=7 * 86_400,
+        description="/healthz is degraded while an undelivered event is older than this.",
+    )  # fmt: skip
+
+
+ReloadTarget = Annotated[str, StringConstraints(pattern=TARGET_PATTERN)]
+
+
+class ReloadConfig(StrictModel):
+    """``python -m gateway reload``: put terminals added, moved or removed in force."""
+
+    pid_file: Path | None = Field(
+        None, description="The running gateway writes its PID here; reload sends it SIGHUP."
+    )
+    credentials: Path | None = Field(
+        None, description="terminal_id,password CSV; registered terminals become broker accounts."
+    )
+    broker_dir: Path | None = Field(
+        None,
+        description="The provisioned site directory (topology.json, brokers/…): its"
+        " terminal brokers' accounts are rewritten on reload.",
+    )
+    brokers: list[ReloadTarget] = Field(
+        default_factory=list, max_length=256,
+        description="Brokers told to re-read them: 'pidfile:PATH' or 'systemd:UNIT'.",
+    )  # fmt: skip
+
+    @model_validator(mode="after")
+    def _accounts_need_both(self) -> ReloadConfig:
+        if (self.credentials is None) != (self.broker_dir is None):
+            raise ValueError("credentials and broker_dir go together")
+        if self.brokers and self.broker_dir is None:
+            raise ValueError("brokers to reload need broker_dir (and credentials)")
+        return self
 
 
 class ApiToken(StrictModel):
@@ -164,11 +258,13 @@ class GatewayConfig(StrictModel):
     webhook: WebhookConfig = Field(default_factory=lambda: WebhookConfig(enabled=False))
     upstream: UpstreamConfig = UpstreamConfig()
     http: HttpConfig = HttpConfig()
+    reload: ReloadConfig = ReloadConfig()
     api: ApiConfig = ApiConfig()
     supervision: SupervisionConfig = SupervisionConfig()
     rules: RulesConfig = RulesConfig()
     cameras: CamerasConfig = Field(default_factory=lambda: CamerasConfig(enabled=False))
     console: ConsoleConfig = ConsoleConfig()
+    dispatch: DispatchConfig = DispatchConfig()
 
 
 def _parse_env_value(raw: str) -> Any:
@@ -209,13 +305,22 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def _disabled_sections(doc: Mapping[str, Any]) -> frozenset[str]:
+    return frozenset(
+        name
+        for name, section in doc.items()
+        if isinstance(section, dict) and str(section.get("enabled", "")).lower() == "false"
+    )
+
+
 def parse_config(doc: Mapping[str, Any], environ: Mapping[str, str]) -> GatewayConfig:
     """Validate a config document with environment overrides applied."""
+    merged = apply_env(dict(doc), environ)
+    # The context carries the environment to secrets resolved during validation, and
+    # which sections are switched off (whose secrets are then not demanded).
+    context = {"environ": environ, "disabled": _disabled_sections(merged)}
     try:
-        # The context carries the environment to secrets resolved during validation.
-        return GatewayConfig.model_validate(
-            apply_env(dict(doc), environ), context={"environ": environ}
-        )
+        return GatewayConfig.model_validate(merged, context=context)
     except ValidationError as exc:
         # from None: the validation error's text carries raw input, secrets included.
         raise ConfigError(_describe(exc)) from None

@@ -5,6 +5,9 @@ the boundary with ``raise X from exc``.
     ├── ConfigError          bad configuration; message names the key
     ├── RegistryError        the terminal registry file cannot be used
     ├── StoreError           the database refused an operation
+    │   ├── StoreFull            the disk (or the file's size limit) is full
+    │   └── StoreReadOnly        the file or its directory cannot be written
+    ├── ReloadError          a running broker or gateway could not be told to reload
     └── DeliveryError        an upstream (command center) did not confirm a delivery
         └── PermanentDeliveryError   retrying cannot help (4xx other than 408/429)
 """
@@ -26,6 +29,18 @@ class RegistryError(GatewayError):
 
 class StoreError(GatewayError):
     """The store could not complete an operation."""
+
+
+class StoreFull(StoreError):
+    """SQLite could not grow the file: the disk, a quota or ``max_page_count`` is full."""
+
+
+class StoreReadOnly(StoreError):
+    """The database file (or its directory, for the WAL) cannot be written."""
+
+
+class ReloadError(GatewayError):
+    """A running broker or gateway could not be told to reload."""
 
 
 class DeliveryError(GatewayError):

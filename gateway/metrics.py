@@ -31,13 +31,36 @@ BATCH_SIZE = Histogram(
     buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
 )
 DELIVERIES = Counter(
-    "gateway_deliveries_total", "Delivery attempts by sink and outcome.", ["sink", "outcome"]
+    "gateway_deliveries_total",
+    "Events handed to a sink, by outcome (ok, retry, rejected, dead, error).",
+    ["sink", "outcome"],
+)
+DELIVERY_BATCH = Histogram(
+    "gateway_delivery_batch_events",
+    "Events per delivery (one webhook request, or one batch of MQTT publishes).",
+    ["sink"],
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000),
 )
 DELIVERY_SECONDS = Histogram(
     "gateway_delivery_seconds",
     "Time from event creation to confirmed delivery.",
     ["sink"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30, 300, 3600),
+)
+INTAKE_FAILURES = Counter(
+    "gateway_intake_failed_batches_total",
+    "Intake batches that raised and were taken apart message by message.",
+)
+QUARANTINED = Counter(
+    "gateway_quarantined_messages_total",
+    "Messages set aside because intake failed on them (new), or dropped on sight as a"
+    " repeat of one (repeat).",
+    ["kind"],
+)
+RETENTION_ROWS = Counter(
+    "gateway_retention_rows_total",
+    "Rows folded (health reports) or dropped (summaries, events) by retention, by table.",
+    ["table"],
 )
 OUTBOX = Gauge("gateway_outbox_rows", "Rows waiting in the outbox.", ["sink", "state"])
 MQTT_CONNECTED = Gauge("gateway_mqtt_connected", "1 while connected to the broker.", ["link"])
@@ -46,3 +69,36 @@ TERMINAL_EVENTS = Counter(
     "gateway_terminal_events_total", "Supervision events raised, by type.", ["type"]
 )
 TERMINALS_OFFLINE = Gauge("gateway_terminals_offline", "Terminals currently declared offline.")
+REGISTRY_TERMINALS = Gauge("gateway_registry_terminals", "Terminals in the registry in force.")
+REGISTRY_RELOADS = Counter(
+    "gateway_registry_reloads_total", "Registry reloads by outcome.", ["outcome"]
+)
+STORE_ERRORS = Counter(
+    "gateway_store_errors_total",
+    "Database operations that failed, by kind (full, read_only, other).",
+    ["kind"],
+)
+MQTT_CONNECT_FAILURES = Counter(
+    "gateway_mqtt_connect_failures_total",
+    "Failed connection attempts by link and reason (not_authorized, refused, unreachable).",
+    ["link", "reason"],
+)
+TLS_FAILURES = Counter(
+    "gateway_tls_failures_total",
+    "Connections refused because the server's certificate failed verification, by link.",
+    ["link"],
+)
+BROKER_DROPPED = Gauge(
+    "gateway_broker_dropped_messages",
+    "Messages the broker dropped for full client queues since it started ($SYS), by broker.",
+    ["broker"],
+)
+BRIDGE_UP = Gauge(
+    "gateway_bridge_up", "1 while a town broker's bridge to the district broker is up.", ["zone"]
+)
+ALERT_STAGE_SECONDS = Histogram(
+    "gateway_alert_stage_seconds",
+    "Time from an alarm's receipt to each later stage (delivered, accepted, resolved), by kind.",
+    ["kind", "stage"],
+    buckets=(1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800, 3600, 7200, 21600),
+)

@@ -9,18 +9,16 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-
-import aiomqtt
 
 from firmware_protocol.codec import encode_command
 from firmware_protocol.messages import Command, CommandName, Stage
-from firmware_protocol.topics import Channel, topic
+from firmware_protocol.topics import Channel
 from gateway.intake.pipeline import AckSink
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.audit import AuditLog
-from gateway.store.outbox import OutboxItem
+from gateway.zones import Downlinks, Publisher
 
 COMMAND_TIMEOUT_S = 5.0
 
@@ -40,11 +38,13 @@ class Operations:
         alerts: AlertStore,
         audit: AuditLog,
         acks: AckSink,
-        client: Callable[[], Awaitable[aiomqtt.Client]],
+        client: Callable[[], Awaitable[Publisher]],
         on_new_events: Callable[[], None],
         clock: Callable[[], float] = time.time,
+        downlinks: Downlinks | None = None,
     ) -> None:
         self.alerts = alerts
+        self._downlinks = downlinks or Downlinks({}, bridged=False)
         self.audit = audit
         self._acks = acks
         self._client = client
@@ -84,20 +84,9 @@ class Operations:
         now = self._clock()
         args = {"operator": actor.name, **({"number": number} if number else {})}
         command = Command(f"cb-{secrets.token_hex(6)}", CommandName.CALL_BACK, now, args)
+        name = self._downlinks.topic(terminal_id, Channel.CMD)
         async with asyncio.timeout(COMMAND_TIMEOUT_S):
             client = await self._client()
-            await client.publish(topic(terminal_id, Channel.CMD), encode_command(command), qos=1)
+            await client.publish(name, encode_command(command), qos=1)
         await self.audit.record(actor.name, "terminal.call_back", terminal_id, args, now)
         return command.cmd_id
-
-    async def mark_delivered(self, items: Sequence[OutboxItem]) -> None:
-        """The command center confirmed these events: their alerts reach ``delivered``."""
-        advances = [
-            Advance(i.body["data"]["terminal_id"], i.body["data"]["alert_id"], Stage.DELIVERED,
-                    "command-center")
-            for i in items
-            if i.body.get("type") == "alert"
-        ]  # fmt: skip
-        if advances:
-            moved = await self.alerts.advance(advances, self._clock())
-            await self._acks.submit(moved)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from device_sim.procs import ManagedProcess, mosquitto
+from device_sim.brokers import SiteBrokers
+from device_sim.procs import ManagedProcess
 from tests.support.site import Site, make_site
 
 
@@ -18,7 +19,6 @@ def site(tmp_path: Path) -> Site:
 
 @pytest.fixture
 def broker(site: Site) -> Iterator[ManagedProcess]:
-    """A real Mosquitto on a free loopback port with the site's accounts and ACL."""
-    with mosquitto(site.broker_conf, site.root / "mosquitto.log") as proc:
-        proc.wait_port("127.0.0.1", site.broker_port)
-        yield proc
+    """A real Mosquitto on free loopback ports with the site's accounts, ACLs and TLS."""
+    with SiteBrokers(site.root) as brokers:
+        yield brokers.process("site")

@@ -14,7 +14,7 @@ from starlette.routing import Route
 from device_sim.command_center.webhook import WebhookInbox
 
 Control = Callable[[object], dict[str, Any]]
-Records = Callable[[bool], dict[str, Any]]
+Records = Callable[[bool, tuple[float, float] | None], dict[str, Any]]
 Health = Callable[[], dict[str, Any]]
 
 
@@ -32,8 +32,16 @@ def build_app(inbox: WebhookInbox, control: Control, records: Records, health: H
             return JSONResponse({"error": str(exc)}, status_code=400)
 
     async def get_records(request: Request) -> JSONResponse:
-        with_events = request.query_params.get("events", "").lower() in ("1", "true", "yes")
-        return JSONResponse(records(with_events))
+        query = request.query_params
+        with_events = query.get("events", "").lower() in ("1", "true", "yes")
+        window = None
+        if "pressed_from" in query or "pressed_to" in query:
+            try:
+                window = (float(query.get("pressed_from", "0")),
+                          float(query.get("pressed_to", "inf")))  # fmt: skip
+            except ValueError:
+                return JSONResponse({"error": "pressed_from/pressed_to: numbers"}, 400)
+        return JSONResponse(records(with_events, window))
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse(health())

@@ -37,6 +37,7 @@ from device_sim.command_center.modes import Mode, ModeSetting, ModeSwitch, parse
 from device_sim.command_center.options import CommandCenterOptions
 from device_sim.command_center.records import EventLog, Received
 from device_sim.command_center.responder import Responder
+from device_sim.command_center.telephony import Telephony
 from device_sim.command_center.webhook import WebhookInbox
 from device_sim.terminals.backoff import Backoff, RetrySchedule
 
@@ -76,6 +77,10 @@ class CommandCenter:
             clock,
             on_settled=self._notify,
         )
+        self.telephony = Telephony(
+            self._http, options.gateway_api, options.telephony, retry, clock,
+            seed=options.seed, on_settled=self._notify,
+        )  # fmt: skip
         self.app: Starlette = build_app(self._inbox, self._control, self.records, self._health)
         self._port = options.port
         self._server: uvicorn.Server | None = None
@@ -103,14 +108,23 @@ class CommandCenter:
         """The failure mode in force."""
         return self._switch.current(self._clock())
 
-    def records(self, with_events: bool = False) -> dict[str, Any]:
-        """The ``GET /records`` document (with the event list when ``with_events``)."""
+    def records(
+        self, with_events: bool = False, pressed: tuple[float, float] | None = None
+    ) -> dict[str, Any]:
+        """The ``GET /records`` document (with the event list when ``with_events``, and
+        the receive latency of the alarms pressed within ``pressed`` when given)."""
         doc = self.log.to_json(with_events=with_events)
+        if pressed is not None:
+            doc["latency_s"]["alert_receive_window"] = self.log.latency(pressed).to_json()
         doc["responder"] = {
             "enabled": self.responder.enabled,
             "pending": self.responder.pending,
             **asdict(self.responder.stats),
         }
+        doc["telephony"] = {
+            "enabled": self.telephony.enabled, **asdict(self.telephony.stats),
+            "calls": list(self.telephony.calls),
+        }  # fmt: skip
         doc["mode"] = self.mode.to_json()
         return doc
 
@@ -163,6 +177,7 @@ class CommandCenter:
             terminal_id, alert_id = data.get("terminal_id"), data.get("alert_id")
             if isinstance(terminal_id, str) and isinstance(alert_id, str):
                 self.responder.on_alert(terminal_id, alert_id, data.get("kind"), self._clock())
+        self.telephony.on_event(event.type, event.data, self._clock())
         self._notify()
 
     def _notify(self) -> None:
@@ -176,7 +191,7 @@ class CommandCenter:
 
     async def wait_for(self, predicate: Callable[[Sequence[Received]], bool]) -> None:
         """Return once ``predicate(events)`` holds; re-checked on every new event and every
-        accept/resolve call that ended."""
+        accept/resolve call or responder's answer that ended."""
         while not predicate(self.events):
             await self._changed.wait()
 
@@ -191,6 +206,12 @@ class CommandCenter:
                 helpers.append(tg.create_task(self.responder.schedule(), name="responder"))
                 helpers += [
                     tg.create_task(self.responder.work(), name=f"responder-call-{i}")
+                    for i in range(self._options.workers)
+                ]
+            if self.telephony.enabled:
+                helpers.append(tg.create_task(self.telephony.schedule(), name="telephony"))
+                helpers += [
+                    tg.create_task(self.telephony.work(), name=f"telephony-answer-{i}")
                     for i in range(self._options.workers)
                 ]
             await self._stopping.wait()

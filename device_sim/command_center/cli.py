@@ -19,10 +19,20 @@ from device_sim.command_center.center import CommandCenter
 from device_sim.command_center.modes import Mode, parse_control
 from device_sim.command_center.options import CommandCenterOptions
 from device_sim.command_center.responder import ResponderOptions
+from device_sim.command_center.telephony import TelephonyOptions, parse_mix, parse_plan
 from device_sim.report import counts_table, latency_table, make_console, print_tables
 
 _FAIL = "Failure modes"
 _RESPOND = "Responder"
+_PHONE = "Responders called by the gateway (alert.dispatch)"
+
+
+def _delays(text: str) -> tuple[float, float]:
+    low, _, high = text.partition("-")
+    try:
+        return float(low), float(high or low)
+    except ValueError:
+        raise ValueError(f"answer_delay: expected LOW-HIGH seconds, got {text!r}") from None
 
 
 def command_center(
@@ -58,6 +68,28 @@ def command_center(
     ] = 0.0,
     eta: Annotated[
         int, typer.Option(help="eta_s sent with accept.", rich_help_panel=_RESPOND)
+    ] = 600,
+    answers: Annotated[
+        str,
+        typer.Option(
+            help="How the n-th call of each alarm is answered: accept|decline|never[:delay s],"
+            " comma-separated, e.g. 'decline,never,accept:2'.",
+            rich_help_panel=_PHONE,
+        ),
+    ] = "",
+    answer_mix: Annotated[
+        str,
+        typer.Option(
+            help="Calls beyond --answers: random weights, e.g. 'accept=0.6,decline=0.2,never=0.2'.",
+            rich_help_panel=_PHONE,
+        ),
+    ] = "",
+    answer_delay: Annotated[
+        str,
+        typer.Option(help="Delay range for --answer-mix, 'LOW-HIGH' s.", rich_help_panel=_PHONE),
+    ] = "2-10",
+    answer_eta: Annotated[
+        int, typer.Option(help="eta_s a responder gives on accepting.", rich_help_panel=_PHONE)
     ] = 600,
     fail_rate: Annotated[
         float, typer.Option(help="Share of webhooks answered 5xx at random.", rich_help_panel=_FAIL)
@@ -102,10 +134,14 @@ def command_center(
         "for_s": mode_for,
     }
     try:
+        telephony = TelephonyOptions(
+            parse_plan(answers), parse_mix(answer_mix), _delays(answer_delay), answer_eta
+        )
         options = CommandCenterOptions(
             secret=secret, host=host, port=port, gateway_api=gateway_api,
             gateway_token=gateway_token,
             responder=ResponderOptions(responder, accept_after, resolve_after, eta),
+            telephony=telephony,
             fail_rate=fail_rate, fail_status=fail_status,
             initial_mode=parse_control(start_mode, time.time()),
             max_events=max_events, seed=seed,
@@ -151,7 +187,9 @@ def render_records(console: Console, records: dict[str, Any]) -> None:
         ("failed on purpose", records["failed_on_purpose"]),
         ("slowed on purpose", records["slowed"]),
         *((f"responder {name}", n) for name, n in responder.items() if name != "enabled"),
-    ]
+        *((f"calls {name}", n) for name, n in records.get("telephony", {}).items()
+          if name not in ("enabled", "calls")),
+    ]  # fmt: skip
     print_tables(
         console,
         counts_table("Command center", rows),

@@ -10,6 +10,7 @@ from standardwebhooks.webhooks import EmptyWebhookSecretError
 
 from device_sim.command_center.modes import ModeSetting
 from device_sim.command_center.responder import ResponderOptions
+from device_sim.command_center.telephony import TelephonyOptions
 
 
 def _require(ok: bool, name: str, message: str) -> None:
@@ -27,6 +28,7 @@ class CommandCenterOptions:
     gateway_api: str = ""  # base URL of the gateway's API; needed to accept/resolve
     gateway_token: str = field(default="", repr=False)
     responder: ResponderOptions = field(default_factory=ResponderOptions)
+    telephony: TelephonyOptions = field(default_factory=TelephonyOptions)  # plays responders
     fail_rate: float = 0.0  # share of webhooks answered with fail_status at random
     fail_status: int = 503
     initial_mode: ModeSetting = field(default_factory=ModeSetting)
@@ -57,6 +59,11 @@ class CommandCenterOptions:
             not answering or bool(self.gateway_api and self.gateway_token),
             "gateway_api",
             "accepting or resolving needs --gateway-api and --gateway-token",
+        )
+        _require(
+            not self.telephony.enabled or bool(self.gateway_api),
+            "gateway_api",
+            "answering responders' calls needs --gateway-api",
         )
         _require(
             not self.gateway_api or self.gateway_api.startswith(("http://", "https://")),

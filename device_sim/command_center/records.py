@@ -1,4 +1,4 @@
-"""What the command center received: events deduplicated by ``webhook-id``, and counts (pure)."""
+"""What the command center received: events deduplicated by ``event_id``, and counts (pure)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ class BadEventError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Received:
-    """One event as it arrived; ``latency_s`` (alerts only) is arrival minus ``pressed_at``."""
+    """One event as it arrived; ``latency_s`` (alerts only) is arrival minus ``pressed_at``.
+
+    ``webhook_id`` is the request's id: the event's own id, or its batch's."""
 
     webhook_id: str
     event_id: str
@@ -94,29 +96,38 @@ class EventLog:
     by_type: Counter[str] = field(default_factory=Counter)
     _seen: set[str] = field(default_factory=set)
     _latencies: list[float] = field(default_factory=list)
+    _pressed: list[float] = field(default_factory=list)
 
     def add(self, event: Received) -> bool:
-        """Record ``event``; False (and counted) when its ``webhook-id`` was seen before."""
-        if event.webhook_id in self._seen:
+        """Record ``event``; False (and counted) when its ``event_id`` was seen before."""
+        if event.event_id in self._seen:
             self.tally.duplicates += 1
             return False
-        self._seen.add(event.webhook_id)
+        self._seen.add(event.event_id)
         self.by_type[event.type] += 1
         if event.latency_s is not None:
             self._latencies.append(event.latency_s)
+            self._pressed.append(event.received_at - event.latency_s)
         if len(self.events) < self.limit:
             self.events.append(event)
         else:
             self.tally.not_stored += 1
         return True
 
-    def seen(self, webhook_id: str) -> bool:
-        """True when an event with this ``webhook-id`` was recorded."""
-        return webhook_id in self._seen
+    def seen(self, event_id: str) -> bool:
+        """True when an event with this ``event_id`` was recorded."""
+        return event_id in self._seen
 
-    def latency(self) -> LatencyStats:
-        """Alert receive latency (arrival minus the terminal's ``pressed_at``)."""
-        return LatencyStats.of(self._latencies)
+    def latency(self, pressed: tuple[float, float] | None = None) -> LatencyStats:
+        """Alert receive latency (arrival minus the terminal's ``pressed_at``), of every
+        alarm or of those pressed within ``pressed`` (from, to)."""
+        if pressed is None:
+            return LatencyStats.of(self._latencies)
+        start, end = pressed
+        return LatencyStats.of(
+            [lat for lat, at in zip(self._latencies, self._pressed, strict=True)
+             if start <= at < end]
+        )  # fmt: skip
 
     def to_json(self, *, with_events: bool = False) -> dict[str, Any]:
         """The ``GET /records`` document."""

@@ -1,4 +1,9 @@
-"""Receiving one webhook: failure mode, Standard Webhooks signature, dedup, record."""
+"""Receiving one webhook: failure mode, Standard Webhooks signature, dedup, record.
+
+A request carries one event, or a batch (``{"type": "batch", "events": [...]}``) that is
+accepted or refused as a whole; either way each event is deduplicated on its
+``event_id``, as the gateway's webhook documentation asks of a command center.
+"""
 
 from __future__ import annotations
 
@@ -55,14 +60,27 @@ class WebhookInbox:
             self._log.tally.bad_signatures += 1
             return 401, {"error": "bad signature"}
         webhook_id = headers["webhook-id"]
-        if self._log.seen(webhook_id):
-            self._log.tally.duplicates += 1
-            return 200, {"ok": True, "duplicate": True}
+        now = self._clock()
         try:
-            event = parse_event(webhook_id, json.loads(body), self._clock())
+            events = [parse_event(webhook_id, e, now) for e in _events(json.loads(body))]
         except (BadEventError, ValueError) as exc:
             self._log.tally.bad_events += 1
             return 400, {"error": str(exc)}
-        self._log.add(event)
-        self._on_event(event)
-        return 200, {"ok": True, "duplicate": False}
+        fresh = [event for event in events if self._log.add(event)]
+        for event in fresh:
+            self._on_event(event)
+        answer: dict[str, Any] = {"ok": True, "accepted": len(fresh)}
+        answer["duplicates"] = len(events) - len(fresh)
+        if len(events) == 1:
+            answer["duplicate"] = not fresh
+        return 200, answer
+
+
+def _events(payload: object) -> list[object]:
+    """The events a request carries: a batch's list, or the body itself."""
+    if isinstance(payload, dict) and payload.get("type") == "batch":
+        events = payload.get("events")
+        if not isinstance(events, list) or not events:
+            raise BadEventError("events: a batch needs a non-empty list")
+        return events
+    return [payload]

@@ -1,6 +1,6 @@
 """What the terminals of a fleet do, and when: presses, retransmissions, periodic reports,
 drops and reactions to the gateway. Everything here only decides and enqueues; the
-connection tasks and the outbox do the I/O.
+connector and the uplink do the I/O.
 """
 
 from __future__ import annotations
@@ -11,25 +11,26 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import aiomqtt
-
 from device_sim.terminals.backoff import RetrySchedule
 from device_sim.terminals.downlink import Downlink
 from device_sim.terminals.link import close_ungracefully
 from device_sim.terminals.malformed import Malformed, malformed_payload
 from device_sim.terminals.options import FleetOptions
-from device_sim.terminals.outbox import Outbox
 from device_sim.terminals.payloads import dangerous_vitals, device_status, normal_vitals
 from device_sim.terminals.scenario import Action, GoOffline, Press, SendMalformed
 from device_sim.terminals.summary import Counters, Snapshot
 from device_sim.terminals.terminal import Publication, Terminal
 from device_sim.terminals.timers import Timers
 from device_sim.terminals.tracker import AlertBook, AlertRecord, HealthReport
+from device_sim.terminals.uplink import Uplink
 from firmware_protocol.codec import encode_alert, encode_health, encode_status
 from firmware_protocol.messages import Alert, AlertKind, Health, Stage, TerminalState
 from firmware_protocol.topics import Channel
 
 log = logging.getLogger(__name__)
+
+#: The label of the ``offline`` status a terminal shut down in order says goodbye with.
+FAREWELL = "farewell"
 
 
 class Report(enum.StrEnum):
@@ -68,7 +69,7 @@ class Behaviour:
         self,
         terminals: Iterable[Terminal],
         options: FleetOptions,
-        outbox: Outbox,
+        uplink: Uplink,
         alert_retry: RetrySchedule,
         rng: random.Random,
         clock: Callable[[], float],
@@ -81,7 +82,7 @@ class Behaviour:
         self.downlink = Downlink(self.book, self.counters)
         self.online = 0
         self._options = options
-        self._outbox = outbox
+        self._uplink = uplink
         self._retry = alert_retry
         self._rng = rng
         self._clock = clock
@@ -120,10 +121,10 @@ class Behaviour:
                 self._retransmit(due, now)
             case Periodic():
                 self._periodic(due, now)
-            case Press(terminal_id, kind):
+            case Press(terminal_id, kind, storm):
                 if kind is AlertKind.CANCEL and self.book.last_help(terminal_id) is None:
                     return
-                self.press(terminal_id, kind, now)
+                self.press(terminal_id, kind, now, storm=storm)
             case GoOffline(terminal_id, for_s):
                 self.drop(terminal_id, for_s, now)
             case SendMalformed(terminal_id, klass):
@@ -144,7 +145,7 @@ class Behaviour:
                 return
             period = terminal.status_interval_s
             if terminal.online:
-                self._outbox.put(terminal, self._status(terminal, now))
+                self._uplink.put(terminal, self._status(terminal, now))
         elif due.report is Report.HEALTH:
             period = self._options.health_interval_s
             if terminal.online:
@@ -165,6 +166,8 @@ class Behaviour:
         now: float,
         cancels: str | None = None,
         note: str | None = None,
+        *,
+        storm: bool = False,
     ) -> str:
         """Press a button; returns the new alert id. ``cancel`` defaults to the last request."""
         terminal = self.terminal(terminal_id)
@@ -175,7 +178,9 @@ class Behaviour:
             cancels = last.alert_id
         alert_id = terminal.next_id("b")
         alert = Alert(terminal_id, alert_id, kind, round(now, 3), cancels=cancels, note=note)
-        record = AlertRecord(terminal_id, alert_id, kind.value, now, payload=encode_alert(alert))
+        record = AlertRecord(
+            terminal_id, alert_id, kind.value, now, payload=encode_alert(alert), storm=storm
+        )
         self.book.add(record)
         self._transmit(terminal, record)
         self.timers.add(now + self._retry.delay(0), Retransmit(terminal_id, alert_id, 1))
@@ -184,7 +189,7 @@ class Behaviour:
 
     def _transmit(self, terminal: Terminal, record: AlertRecord) -> None:
         # Offline: the alert stays pending and goes out right after the reconnect.
-        if terminal.online and self._outbox.put(
+        if terminal.online and self._uplink.put(
             terminal, Publication(Channel.ALERT, record.payload)
         ):
             self._count_send(record)
@@ -205,20 +210,21 @@ class Behaviour:
             vitals = normal_vitals(self._rng)
         self.book.add_report(terminal_id, report_id, HealthReport(now, dangerous))
         payload = encode_health(Health(terminal_id, report_id, round(now, 3), vitals))
-        self._outbox.put(terminal, Publication(Channel.HEALTH, payload, label="health"))
+        self._uplink.put(terminal, Publication(Channel.HEALTH, payload, label="health"))
         return report_id
 
     def send_malformed(self, terminal_id: str, klass: Malformed, now: float) -> None:
         """Publish one malformed alert payload of class ``klass``."""
         terminal = self.terminal(terminal_id)
         payload = malformed_payload(klass, terminal_id, terminal.next_id("m"), now)
-        self._outbox.put(terminal, Publication(Channel.ALERT, payload, label=f"malformed:{klass}"))
+        publication = Publication(Channel.ALERT, payload, label=f"malformed:{klass}")
+        self._uplink.put(terminal, publication)
 
     def drop(self, terminal_id: str, for_s: float, now: float) -> None:
         """Lose the connection without DISCONNECT (the will fires); reconnect after ``for_s``."""
         terminal = self.terminal(terminal_id)
         terminal.offline_until = max(terminal.offline_until, now + for_s)
-        if terminal.client is not None and close_ungracefully(terminal.client):
+        if terminal.conn is not None and close_ungracefully(terminal.conn):
             self.counters.drops += 1
 
     def _status(
@@ -238,8 +244,9 @@ class Behaviour:
         return publications
 
     def farewell(self, terminal: Terminal) -> Publication:
-        """Retained ``offline`` status of a terminal shut down in order."""
-        return self._status(terminal, self._clock(), TerminalState.OFFLINE)
+        """Retained ``offline`` status of a terminal shut down in order (not counted)."""
+        status = self._status(terminal, self._clock(), TerminalState.OFFLINE)
+        return Publication(status.channel, status.payload, retain=True, label=FAREWELL)
 
     def connected(self, terminal: Terminal, first: bool) -> None:
         """Count the terminal online."""
@@ -255,10 +262,13 @@ class Behaviour:
         self.online -= 1
         self._notify()
 
-    def connect_failed(self, terminal: Terminal, error: aiomqtt.MqttError) -> None:
-        """Count a failed connection attempt (logged once per run at warning level)."""
-        if not self.counters.connect_failures:
-            log.warning("terminal %s: cannot connect: %s", terminal.id, error)
+    def connect_failed(self, terminal: Terminal, reason: str) -> None:
+        """Count a failed connection attempt by reason (each reason logged once per run)."""
+        errors = self.counters.connect_errors
+        if reason not in errors:
+            log.warning("terminal %s: cannot connect to %s: %s", terminal.id,
+                        terminal.endpoint.url, reason)  # fmt: skip
+        errors[reason] += 1
         self.counters.connect_failures += 1
         self._notify()
 
@@ -274,8 +284,9 @@ class Behaviour:
         self._notify()
 
     def sent(self, terminal: Terminal, publication: Publication) -> None:
-        """Count a publication that reached the broker."""
-        self.counters.published[publication.label] += 1
+        """Count a publication the broker acknowledged (the goodbye is not part of the run)."""
+        if publication.label != FAREWELL:
+            self.counters.published[publication.label] += 1
 
     # --- progress -----------------------------------------------------------------------
 

@@ -13,7 +13,7 @@ from rich.logging import RichHandler
 
 from device_sim.report import make_console, make_progress
 from device_sim.terminals.credentials import CredentialsError, load_credentials
-from device_sim.terminals.fleet import FleetObserver
+from device_sim.terminals.fleet import FleetObserver, endpoints
 from device_sim.terminals.processes import ChildFailedError, run_processes
 from device_sim.terminals.progress import FleetProgress
 from device_sim.terminals.run import (
@@ -38,10 +38,25 @@ async def _run(spec: RunSpec, observer: FleetObserver | None) -> Summary:
 
 def terminals(
     credentials: Annotated[
-        Path, typer.Option(help="CSV with header terminal_id,password.", dir_okay=False)
+        Path,
+        typer.Option(
+            help="CSV with header terminal_id,password[,broker]; broker: mqtt(s)://HOST:PORT.",
+            dir_okay=False,
+        ),
     ],
-    broker_host: Annotated[str, typer.Option(help="Broker host.")] = "127.0.0.1",
-    broker_port: Annotated[int, typer.Option(help="Broker port.")] = 1883,
+    broker_host: Annotated[
+        str, typer.Option(help="Broker host (terminals without a broker URL).")
+    ] = "127.0.0.1",
+    broker_port: Annotated[
+        int, typer.Option(help="Broker port (terminals without a broker URL).")
+    ] = 1883,
+    tls: Annotated[
+        bool, typer.Option(help="TLS to --broker-host/--broker-port (mqtts:// URLs always).")
+    ] = False,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(help="Site CA (PEM) that broker certificates are verified against."),
+    ] = None,
     count: Annotated[int | None, typer.Option(help="Use the first N credentials.")] = None,
     mqtt5: Annotated[bool, typer.Option(help="MQTT 5 instead of 3.1.1.")] = False,
     keepalive: Annotated[int, typer.Option(help="MQTT keepalive, seconds.")] = 60,
@@ -110,6 +125,13 @@ def terminals(
     connect_concurrency: Annotated[
         int, typer.Option(help="Connection attempts in flight.", rich_help_panel=_FLEET)
     ] = 200,
+    connect_rate: Annotated[
+        float,
+        typer.Option(
+            help="Connection attempts per second, all processes (0: no pacing).",
+            rich_help_panel=_FLEET,
+        ),
+    ] = 0.0,
     connect_timeout: Annotated[
         float,
         typer.Option(
@@ -133,18 +155,46 @@ def terminals(
 ) -> None:
     """Simulated elder terminals: connect, press buttons, report, and count the acks."""
     spec = RunSpec(
-        credentials, broker_host, broker_port, count, mqtt5, keepalive, duration, alert_rate,
-        kinds, health_interval, status_interval, dangerous_fraction, self_test_interval,
-        offline_fraction, offline_for, malformed_rate, storm, storm_window, storm_at, grace,
-        settle_stage, connect_concurrency, connect_timeout, processes, seed, shard, progress_jsonl,
-    )  # fmt: skip
+        credentials=credentials,
+        broker_host=broker_host,
+        broker_port=broker_port,
+        count=count,
+        mqtt5=mqtt5,
+        keepalive=keepalive,
+        duration=duration,
+        alert_rate=alert_rate,
+        kinds=kinds,
+        health_interval=health_interval,
+        status_interval=status_interval,
+        dangerous_fraction=dangerous_fraction,
+        self_test_interval=self_test_interval,
+        offline_fraction=offline_fraction,
+        offline_for=offline_for,
+        malformed_rate=malformed_rate,
+        storm=storm,
+        storm_window=storm_window,
+        storm_at=storm_at,
+        grace=grace,
+        settle_stage=settle_stage,
+        connect_concurrency=connect_concurrency,
+        connect_timeout=connect_timeout,
+        processes=processes,
+        seed=seed,
+        tls=tls,
+        ca_file=ca_file,
+        connect_rate=connect_rate,
+        shard_index=shard,
+        progress_jsonl=progress_jsonl,
+    )
     console = make_console()
     logging.basicConfig(
         level=logging.INFO, handlers=[RichHandler(console=console)], format="%(message)s"
     )
     try:
-        total = len(load_credentials(credentials, count))
+        loaded = load_credentials(credentials, count)
+        total = len(loaded)
         spec.check(total)
+        endpoints(spec.broker(), loaded)
     except (CredentialsError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     try:

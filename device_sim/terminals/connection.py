@@ -1,36 +1,52 @@
-"""Keeping one terminal connected: connect, introduce, receive; reconnect with backoff.
+"""Keeping every terminal connected: paced connection attempts, introduction, keepalive,
+reconnect with backoff — with a fixed pool of worker tasks and one heap of due dates,
+however many terminals there are.
 
-The introduction follows the protocol's order: subscribe to ``ack`` and ``cmd`` first,
-then the retained ``online`` status, then every alert still waiting for its ``received``
-ack. On shutdown a terminal says goodbye with a retained ``offline`` status; a drop
-(see :func:`~device_sim.terminals.link.close_ungracefully`) leaves that to the will.
+A terminal waits in a queue for a connection attempt; a worker takes it, waits for its
+slot (``connect_rate``), connects (TCP, TLS when the broker URL says ``mqtts``, CONNECT
+with the terminal's own login and will) and follows the protocol's order (§4): SUBSCRIBE
+to ``ack`` and ``cmd`` and wait for the SUBACK, then the retained ``online`` status,
+then every alert still waiting for its ``received`` ack. From then on the connection
+lives on its own (an :class:`~asyncio.Protocol`); the heap reminds it of its keepalive,
+and when it closes the terminal goes back into the queue after a backoff. On shutdown a
+terminal says goodbye with a retained ``offline`` status and DISCONNECT; a drop leaves
+that to the will.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
+import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
-import aiomqtt
-
+from device_sim.mqtt import (
+    ConnectFailed,
+    ConnectionLost,
+    ConnectRefused,
+    MqttConnection,
+    MqttError,
+    client_context,
+    open_connection,
+)
 from device_sim.terminals.backoff import RetrySchedule
-from device_sim.terminals.link import open_client
+from device_sim.terminals.link import connect_packet, version
 from device_sim.terminals.options import Broker
 from device_sim.terminals.terminal import Publication, Terminal
+from device_sim.terminals.timers import Timers
+from device_sim.terminals.uplink import Uplink
 from firmware_protocol.topics import Channel
 
 log = logging.getLogger(__name__)
 
-#: How long a terminal that is shut down tries to publish its ``offline`` status.
+#: How long terminals that are shut down get to say goodbye and close.
 GOODBYE_TIMEOUT_S = 2.0
 
 
 class ConnectionEvents(Protocol):
-    """What the fleet supplies to, and learns from, a terminal's connection."""
+    """What the fleet supplies to, and learns from, the terminals' connections."""
 
     def introduction(self, terminal: Terminal) -> list[Publication]:
         """Publications right after subscribing: ``online`` status, then pending alerts."""
@@ -48,8 +64,8 @@ class ConnectionEvents(Protocol):
         """The terminal went offline."""
         ...
 
-    def connect_failed(self, terminal: Terminal, error: aiomqtt.MqttError) -> None:
-        """A connection attempt failed."""
+    def connect_failed(self, terminal: Terminal, reason: str) -> None:
+        """A connection attempt failed for ``reason`` (a short, countable label)."""
         ...
 
     def received(self, terminal: Terminal, topic: str, payload: bytes) -> None:
@@ -57,103 +73,227 @@ class ConnectionEvents(Protocol):
         ...
 
     def sent(self, terminal: Terminal, publication: Publication) -> None:
-        """A publication of the introduction went out."""
+        """The broker acknowledged a publication (PUBACK)."""
         ...
 
 
-def _payload_bytes(payload: object) -> bytes:
-    if isinstance(payload, bytes | bytearray):
-        return bytes(payload)
-    return b"" if payload is None else str(payload).encode()
+def failure_reason(error: BaseException) -> str:
+    """A short label for a failed attempt, e.g. ``refused: bad user name or password``."""
+    match error:
+        case ConnectRefused():
+            return f"refused: {error.reason}"
+        case ConnectFailed():
+            return str(error)
+        case ConnectionLost():
+            return "lost during the handshake"
+        case TimeoutError():
+            return "timeout"
+        case MqttError():
+            return f"mqtt: {error}"
+    return type(error).__name__
 
 
 class Connector:
-    """Runs :meth:`keep_connected` for each terminal; connection attempts share ``gate``."""
+    """Connects terminals on :meth:`work` tasks; :meth:`tick` runs its due dates."""
 
     def __init__(
         self,
         broker: Broker,
         events: ConnectionEvents,
+        uplink: Uplink,
         *,
-        gate: asyncio.Semaphore,
         retry: RetrySchedule,
+        rate: float = 0.0,
+        attempt_s: float = 30.0,
         clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
     ) -> None:
         self._broker = broker
         self._events = events
-        self._gate = gate
+        self._uplink = uplink
         self._retry = retry
+        self._interval = 1.0 / rate if rate > 0 else 0.0
+        self._attempt_s = attempt_s
         self._clock = clock
-        self._ever: set[str] = set()
+        self._rng = rng or random.Random()
+        self._tls = client_context(broker.ca_file) if broker.ca_file is not None else None
+        self._queue: asyncio.Queue[Terminal] = asyncio.Queue()
+        self._timers: Timers[tuple[Terminal, MqttConnection | None]] = Timers()
+        self._next_slot = 0.0
+        self._closing = False
+        self._open: set[MqttConnection] = set()
+        self._all_closed = asyncio.Event()
+        self._all_acked = asyncio.Event()
         self.handler_errors = 0  # downlink messages whose handling raised (a bug: logged)
 
-    async def keep_connected(self, terminal: Terminal) -> None:
-        """Stay connected until cancelled, sitting out ``terminal.offline_until``."""
-        failures = 0
+    # --- the queue of terminals waiting for a connection --------------------------------
+
+    def start(self, terminals: Iterable[Terminal]) -> None:
+        """Queue every terminal for its first connection attempt."""
+        for terminal in terminals:
+            self._enqueue(terminal)
+
+    def _enqueue(self, terminal: Terminal) -> None:
+        if not terminal.queued and not self._closing:
+            terminal.queued = True
+            self._queue.put_nowait(terminal)  # at most one entry per terminal: bounded
+
+    async def work(self) -> None:
+        """One worker: take a terminal, wait for its slot, connect it; forever."""
         while True:
-            away = terminal.offline_until - self._clock()
-            if away > 0:
-                await asyncio.sleep(away)
-            if await self._session(terminal):
-                failures = 0
-            else:
-                failures += 1
-            await asyncio.sleep(self._retry.delay(max(failures - 1, 0)))
+            terminal = await self._queue.get()
+            terminal.queued = False
+            if terminal.conn is not None:
+                continue
+            await self._pace()
+            await self._attempt(terminal)
 
-    async def _session(self, terminal: Terminal) -> bool:
-        """One connection, until it breaks; True when it got established."""
-        client = open_client(terminal.credential, self._broker)
-        established = False
+    async def _pace(self) -> None:
+        if not self._interval:
+            return
+        now = time.monotonic()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + self._interval
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def _attempt(self, terminal: Terminal) -> None:
+        endpoint = terminal.endpoint
+        conn = MqttConnection(
+            self,
+            terminal,
+            connect_packet(terminal.credential, self._broker),
+            keepalive_s=self._broker.keepalive_s,
+            version=version(self._broker),
+        )
+        tls = self._tls if endpoint.tls else None
         try:
-            async with contextlib.AsyncExitStack() as stack:
-                async with self._gate:
-                    await stack.enter_async_context(client)
-                    await self._introduce(terminal, client)
-                established = True
-                await self._serve(terminal, client)
-        except aiomqtt.MqttError as exc:
-            if not established:
-                self._events.connect_failed(terminal, exc)
-            log.debug("terminal %s: connection ended: %s", terminal.id, exc)
-        return established
-
-    async def _introduce(self, terminal: Terminal, client: aiomqtt.Client) -> None:
-        await client.subscribe([(terminal.topic(Channel.ACK), 1), (terminal.topic(Channel.CMD), 1)])
-        for publication in self._events.introduction(terminal):
-            await _publish(client, terminal, publication)
-            self._events.sent(terminal, publication)
-
-    async def _serve(self, terminal: Terminal, client: aiomqtt.Client) -> None:
-        first = terminal.id not in self._ever
-        self._ever.add(terminal.id)
-        terminal.client = client
-        self._events.connected(terminal, first)
-        try:
-            await self._receive(terminal, client)
-        except asyncio.CancelledError:
-            await self._say_goodbye(terminal, client)
-            raise
-        finally:
-            terminal.client = None
-            self._events.disconnected(terminal)
-
-    async def _receive(self, terminal: Terminal, client: aiomqtt.Client) -> None:
-        async for message in client.messages:
-            try:
-                self._events.received(
-                    terminal, message.topic.value, _payload_bytes(message.payload)
+            async with asyncio.timeout(self._attempt_s):
+                await open_connection(endpoint.host, endpoint.port, conn, tls=tls)
+                terminal.conn = conn
+                self._open.add(conn)
+                granted = await conn.subscribe(
+                    [(terminal.topic(Channel.ACK), 1), (terminal.topic(Channel.CMD), 1)]
                 )
-            except Exception:  # per-message guard: one bad message must not end the session
-                self.handler_errors += 1
-                log.exception("terminal %s: failed to handle a downlink message", terminal.id)
+        except (MqttError, TimeoutError) as exc:
+            if terminal.conn is conn:
+                conn.abort("introduction failed")  # on_closed reconnects
+            else:
+                self._failed(terminal, failure_reason(exc))
+            return
+        if any(code >= 0x80 for code in granted):
+            conn.abort("subscription refused")
+            return
+        self._introduce(terminal)
 
-    async def _say_goodbye(self, terminal: Terminal, client: aiomqtt.Client) -> None:
-        with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+    def _introduce(self, terminal: Terminal) -> None:
+        terminal.failures = 0
+        for publication in self._events.introduction(terminal):
+            self._uplink.put(terminal, publication)
+        terminal.online = True
+        first = not terminal.ever_online
+        terminal.ever_online = True
+        self._events.connected(terminal, first)
+        conn = terminal.conn
+        assert conn is not None
+        # Spread the keepalive checks instead of lining them up behind the connect burst.
+        first_check = conn.keepalive_s * self._rng.uniform(0.5, 0.75)
+        self._timers.add(self._clock() + first_check, (terminal, conn))
+
+    def _failed(self, terminal: Terminal, reason: str) -> None:
+        self._events.connect_failed(terminal, reason)
+        terminal.failures += 1
+        self._retry_later(terminal)
+
+    def _retry_later(self, terminal: Terminal) -> None:
+        if self._closing:
+            return
+        now = self._clock()
+        at = max(now + self._retry.delay(max(terminal.failures - 1, 0)), terminal.offline_until)
+        self._timers.add(at, (terminal, None))
+
+    # --- due dates ----------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        """Run what is due: reconnects and keepalive checks."""
+        monotonic = time.monotonic()
+        for terminal, conn in self._timers.pop_due(now):
+            if conn is None:
+                self._enqueue(terminal)
+            elif terminal.conn is conn:
+                wait = conn.keepalive(monotonic)
+                if wait is not None:
+                    self._timers.add(now + wait, (terminal, conn))
+
+    # --- mqtt.Listener ------------------------------------------------------------------
+
+    def on_message(self, conn: MqttConnection, topic: str, payload: bytes) -> None:
+        """Hand a downlink message to the fleet (a failure is a bug: counted, logged)."""
+        terminal = conn.tag
+        assert isinstance(terminal, Terminal)
+        try:
+            self._events.received(terminal, topic, payload)
+        except Exception:  # per-message guard: one bad message must not end the connection
+            self.handler_errors += 1
+            log.exception("terminal %s: failed to handle a downlink message", terminal.id)
+
+    def on_published(self, conn: MqttConnection, token: object, code: int) -> None:
+        """Count a PUBACK (MQTT 5: a failure code counts as a failed publication)."""
+        terminal = conn.tag
+        assert isinstance(terminal, Terminal)
+        assert isinstance(token, Publication)
+        stats = self._uplink.stats
+        stats.in_flight -= 1
+        if not stats.in_flight:
+            self._all_acked.set()
+        if code >= 0x80:
+            stats.failed += 1
+        else:
+            self._events.sent(terminal, token)
+
+    def on_closed(self, conn: MqttConnection, error: MqttError | None) -> None:
+        """An established connection ended: offline, and back into the queue later."""
+        terminal = conn.tag
+        assert isinstance(terminal, Terminal)
+        self._open.discard(conn)
+        if not self._open:
+            self._all_closed.set()
+        unacked = len(conn.unacked())
+        self._uplink.stats.failed += unacked
+        self._uplink.stats.in_flight -= unacked
+        if terminal.conn is conn:
+            terminal.conn = None
+        if terminal.online:
+            terminal.online = False
+            self._events.disconnected(terminal)
+        log.debug("terminal %s: connection ended: %s", terminal.id, error)
+        self._retry_later(terminal)
+
+    # --- shutdown -----------------------------------------------------------------------
+
+    async def close_all(self, terminals: Iterable[Terminal]) -> None:
+        """Goodbye from every terminal: retained ``offline``, the PUBACKs, DISCONNECT."""
+        self._closing = True
+        self._timers.clear()
+        connections = []
+        for terminal in terminals:
+            if terminal.conn is not None:
+                connections.append(terminal.conn)
+                if terminal.online:
+                    self._uplink.put(terminal, self._events.farewell(terminal))
+        try:
             async with asyncio.timeout(GOODBYE_TIMEOUT_S):
-                await _publish(client, terminal, self._events.farewell(terminal))
+                await self._settle(self._all_acked, lambda: self._uplink.stats.in_flight <= 0)
+                for conn in connections:
+                    conn.disconnect()
+                await self._settle(self._all_closed, lambda: not self._open)
+        except TimeoutError:
+            log.warning("%d connections did not close in order in time", len(self._open))
+        for conn in list(self._open):
+            conn.abort("shutting down")
 
-
-async def _publish(client: aiomqtt.Client, terminal: Terminal, publication: Publication) -> None:
-    await client.publish(
-        terminal.topic(publication.channel), publication.payload, qos=1, retain=publication.retain
-    )
+    @staticmethod
+    async def _settle(event: asyncio.Event, done: Callable[[], bool]) -> None:
+        while not done():
+            event.clear()
+            await event.wait()

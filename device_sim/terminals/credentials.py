@@ -1,4 +1,10 @@
-"""Terminal credentials as a site's provisioning writes them: CSV ``terminal_id,password``."""
+"""Terminal credentials as a site's provisioning writes them.
+
+CSV with header ``terminal_id,password`` or ``terminal_id,password,broker``; ``broker``
+is the URL of the broker the terminal connects to (``mqtt://HOST:PORT`` or
+``mqtts://HOST:PORT``: in a district each town has its own). Without the column, or
+with an empty cell, the command line's broker applies.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from device_sim.terminals.options import Endpoint, parse_broker_url
 from firmware_protocol.topics import TERMINAL_ID_RE
 
 HEADER = ("terminal_id", "password")
+HEADER_WITH_BROKER = ("terminal_id", "password", "broker")
 
 
 class CredentialsError(ValueError):
@@ -22,6 +30,7 @@ class Credential:
 
     terminal_id: str
     password: str = field(repr=False)
+    broker: Endpoint | None = None  # None: the command line's broker
 
 
 def load_credentials(path: Path, count: int | None = None) -> list[Credential]:
@@ -37,8 +46,14 @@ def load_credentials(path: Path, count: int | None = None) -> list[Credential]:
 
 def _parse(rows: Iterator[list[str]], path: Path, count: int | None) -> list[Credential]:
     header = next(rows, None)
-    if header is None or tuple(h.strip() for h in header) != HEADER:
-        raise CredentialsError(f"{path}:1: header must be {','.join(HEADER)}, got {header!r}")
+    columns = None if header is None else tuple(h.strip() for h in header)
+    if columns not in (HEADER, HEADER_WITH_BROKER):
+        raise CredentialsError(
+            f"{path}:1: header must be {','.join(HEADER)} or {','.join(HEADER_WITH_BROKER)}, "
+            f"got {header!r}"
+        )
+    assert columns is not None
+    width = len(columns)
     credentials: list[Credential] = []
     seen: set[str] = set()
     for line, row in enumerate(rows, start=2):
@@ -46,15 +61,15 @@ def _parse(rows: Iterator[list[str]], path: Path, count: int | None) -> list[Cre
             break
         if not row or not "".join(row).strip():
             continue
-        credentials.append(_credential(row, f"{path}:{line}", seen))
+        credentials.append(_credential(row, width, f"{path}:{line}", seen))
     if not credentials:
         raise CredentialsError(f"{path}: no credentials")
     return credentials
 
 
-def _credential(row: Sequence[str], where: str, seen: set[str]) -> Credential:
-    if len(row) != 2:
-        raise CredentialsError(f"{where}: expected 2 fields, got {len(row)}")
+def _credential(row: Sequence[str], width: int, where: str, seen: set[str]) -> Credential:
+    if len(row) != width:
+        raise CredentialsError(f"{where}: expected {width} fields, got {len(row)}")
     terminal_id, password = row[0].strip(), row[1]
     if not TERMINAL_ID_RE.match(terminal_id):
         raise CredentialsError(f"{where}: invalid terminal_id {terminal_id!r}")
@@ -63,7 +78,31 @@ def _credential(row: Sequence[str], where: str, seen: set[str]) -> Credential:
     if not password:
         raise CredentialsError(f"{where}: empty password for {terminal_id!r}")
     seen.add(terminal_id)
-    return Credential(terminal_id, password)
+    return Credential(terminal_id, password, _broker(row[2], where) if width == 3 else None)
+
+
+def _broker(cell: str, where: str) -> Endpoint | None:
+    if not cell.strip():
+        return None
+    try:
+        return parse_broker_url(cell)
+    except ValueError as exc:
+        raise CredentialsError(f"{where}: broker: {exc}") from None
+
+
+def write_credentials(path: Path, credentials: Sequence[Credential]) -> None:
+    """Write a credentials sheet (mode 0600; with the broker column when any has one)."""
+    with_broker = any(c.broker is not None for c in credentials)
+    header = HEADER_WITH_BROKER if with_broker else HEADER
+    path.touch(mode=0o600)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        for c in credentials:
+            row = [c.terminal_id, c.password]
+            if with_broker:
+                row.append(c.broker.url if c.broker is not None else "")
+            writer.writerow(row)
 
 
 def shard(credentials: Sequence[Credential], index: int, shards: int) -> list[Credential]:

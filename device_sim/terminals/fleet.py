@@ -1,4 +1,8 @@
-"""A fleet of simulated terminals on one broker: the importable API and its task group.
+"""A fleet of simulated terminals: the importable API and its task group.
+
+Every terminal has its own MQTT connection — to the broker its credential names, or
+``broker`` — and nothing else of its own: a fixed pool of connection workers, one
+scheduler task and the connections' protocol objects serve the whole fleet.
 
 ::
 
@@ -28,16 +32,17 @@ from typing import Protocol
 from device_sim.terminals.backoff import ALERT_RETRY, RECONNECT, RetrySchedule
 from device_sim.terminals.behaviour import Behaviour
 from device_sim.terminals.connection import Connector
+from device_sim.terminals.cost import Cost, CostMeter
 from device_sim.terminals.credentials import Credential
 from device_sim.terminals.downlink import CallBack
 from device_sim.terminals.malformed import Malformed
-from device_sim.terminals.options import Broker, FleetOptions
-from device_sim.terminals.outbox import Outbox
+from device_sim.terminals.options import Broker, Endpoint, FleetOptions
 from device_sim.terminals.payloads import boot_tag
 from device_sim.terminals.scenario import Scenario, plan
 from device_sim.terminals.summary import Snapshot, Summary, summarize
-from device_sim.terminals.terminal import Publication, Terminal
+from device_sim.terminals.terminal import Terminal
 from device_sim.terminals.tracker import AlertRecord
+from device_sim.terminals.uplink import Uplink
 from firmware_protocol.messages import AlertKind, Stage
 
 log = logging.getLogger(__name__)
@@ -54,6 +59,15 @@ class FleetObserver(Protocol):
     def update(self, snapshot: Snapshot) -> None: ...
 
 
+def endpoints(broker: Broker, credentials: Sequence[Credential]) -> list[Endpoint]:
+    """Each terminal's broker; ``ValueError`` naming ``--ca-file`` when TLS lacks the CA."""
+    default = broker.endpoint
+    chosen = [c.broker or default for c in credentials]
+    if broker.ca_file is None and any(e.tls for e in chosen):
+        raise ValueError("--ca-file: a broker URL is mqtts:// but no site CA was given")
+    return chosen
+
+
 class Fleet:
     """Simulated terminals, each with its own MQTT connection, in one process."""
 
@@ -67,7 +81,11 @@ class Fleet:
         reconnect: RetrySchedule = RECONNECT,
         observer: FleetObserver | None = None,
         clock: Callable[[], float] = time.time,
+        rss_start: int | None = None,
     ) -> None:
+        # Memory before the terminals exist (``rss_start``: measured by the caller, e.g.
+        # before loading the credentials), so the summary can tell what they added.
+        self._cost = CostMeter(len(credentials), rss_start)
         self._options = options or FleetOptions()
         ids = [c.terminal_id for c in credentials]
         if len(set(ids)) != len(ids):
@@ -79,17 +97,26 @@ class Fleet:
         self._stopped = asyncio.Event()
         self._running = False
         boot = boot_tag(clock())
-        terminals = [Terminal(c, boot, self._options.status_interval_s) for c in credentials]
-        self._outbox = Outbox(
-            self._options.outbox_size, self._options.publish_timeout_s, self._sent
-        )
+        interval = self._options.status_interval_s
+        terminals = [
+            Terminal(c, e, boot, interval)
+            for c, e in zip(credentials, endpoints(broker, credentials), strict=True)
+        ]
+        self._uplink = Uplink()
         self._behaviour = Behaviour(
-            terminals, self._options, self._outbox, alert_retry, self._rng, clock, self._notify
+            terminals, self._options, self._uplink, alert_retry, self._rng, clock, self._notify
         )
-        gate = asyncio.Semaphore(self._options.connect_concurrency)
         self._connector = Connector(
-            broker, self._behaviour, gate=gate, retry=reconnect, clock=clock
+            broker,
+            self._behaviour,
+            self._uplink,
+            retry=reconnect,
+            rate=self._options.connect_rate,
+            attempt_s=self._options.connect_attempt_s,
+            clock=clock,
+            rng=self._rng,
         )
+        self._final_cost: Cost | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -101,26 +128,29 @@ class Fleet:
         if self._running:
             raise RuntimeError("Fleet.run() is already running")
         self._running = True
+        self._cost.begin_run()
         self._behaviour.start(self._clock())
+        terminals = self._behaviour.terminals.values()
+        workers = min(self._options.connect_concurrency, len(terminals))
         try:
             async with asyncio.TaskGroup() as tg:
                 tasks = [
-                    tg.create_task(self._connector.keep_connected(t), name=f"terminal-{t.id}")
-                    for t in self._behaviour.terminals.values()
+                    tg.create_task(self._connector.work(), name=f"connector-{i}")
+                    for i in range(workers)
                 ]
-                tasks += [
-                    tg.create_task(self._outbox.drain(), name=f"publisher-{i}")
-                    for i in range(self._options.publishers)
-                ]
-                tasks.append(tg.create_task(self._schedule(), name="scheduler"))
+                self._connector.start(terminals)
+                scheduler = tg.create_task(self._schedule(), name="scheduler")
                 if self._options.scenario is not None:
                     scenario = self._options.scenario
                     tasks.append(tg.create_task(self._play(scenario), name="scenario"))
                 await self._stopped.wait()
+                self._final_cost = self._cost.finish()
                 if self._observer is not None:
                     self._observer.update(self.snapshot())
                 for task in tasks:
                     task.cancel()
+                await self._connector.close_all(terminals)
+                scheduler.cancel()
         finally:
             self._running = False
         return self.report()
@@ -135,6 +165,7 @@ class Fleet:
             now = self._clock()
             for due in self._behaviour.timers.pop_due(now):
                 self._behaviour.dispatch(due, now)
+            self._connector.tick(now)
             if self._observer is not None and now - observed >= OBSERVE_EVERY_S:
                 observed = now
                 self._observer.update(self.snapshot())
@@ -150,6 +181,7 @@ class Fleet:
                 self._behaviour.online,
                 len(self._behaviour.terminals),
             )
+        self._cost.begin_steady()
         start = self._clock()
         for planned in plan(scenario, self.terminal_ids, self._rng):
             self._behaviour.timers.add(start + planned.at, planned.action)
@@ -167,6 +199,8 @@ class Fleet:
     # --- waiting ------------------------------------------------------------------------
 
     def _notify(self) -> None:
+        if not self._cost.steady and self._behaviour.online >= len(self._behaviour.terminals):
+            self._cost.all_connected()
         # Wake every waiter; each re-checks its predicate and waits on the fresh event.
         self._changed.set()
         self._changed = asyncio.Event()
@@ -259,12 +293,10 @@ class Fleet:
         """The summary as of now (alerts without ``received`` count as lost)."""
         behaviour = self._behaviour
         counters = behaviour.counters
-        stats = self._outbox.stats
+        stats = self._uplink.stats
         counters.outbox_dropped = stats.dropped
         counters.publish_failures = stats.failed
         counters.skipped_offline = stats.skipped_offline
         counters.handler_errors = self._connector.handler_errors
-        return summarize(behaviour.book, counters, len(behaviour.terminals))
-
-    def _sent(self, terminal: Terminal, publication: Publication) -> None:
-        self._behaviour.sent(terminal, publication)
+        cost = self._final_cost or self._cost.finish()
+        return summarize(behaviour.book, counters, len(behaviour.terminals), cost)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from device_sim.terminals.scenario import Scenario
 from firmware_protocol.messages import Stage
@@ -13,18 +15,66 @@ def _require(ok: bool, name: str, message: str) -> None:
         raise ValueError(f"{name}: {message}")
 
 
+#: URL schemes of a terminal's broker and their default ports.
+SCHEMES = {"mqtt": 1883, "mqtts": 8883}
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One broker's address; ``tls`` for ``mqtts://``."""
+
+    host: str
+    port: int
+    tls: bool = False
+
+    def __post_init__(self) -> None:
+        _require(bool(self.host), "host", "must not be empty")
+        _require(0 < self.port < 65536, "port", "must be in 1..65535")
+
+    @property
+    def url(self) -> str:
+        """``mqtt://HOST:PORT`` or ``mqtts://HOST:PORT``."""
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+def parse_broker_url(text: str) -> Endpoint:
+    """``mqtt://HOST:PORT`` or ``mqtts://HOST:PORT`` (port defaults 1883 / 8883)."""
+    try:
+        parts = urlsplit(text.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"broker URL {text!r}: {exc}") from None
+    if parts.scheme not in SCHEMES or not parts.hostname:
+        raise ValueError(f"broker URL {text!r}: use mqtt://HOST:PORT or mqtts://HOST:PORT")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError(f"broker URL {text!r}: only scheme, host and port are allowed")
+    return Endpoint(parts.hostname, port or SCHEMES[parts.scheme], parts.scheme == "mqtts")
+
+
 @dataclass(frozen=True, slots=True)
 class Broker:
-    """Where the terminals connect."""
+    """How the terminals connect; ``host``/``port``/``tls`` serve terminals without a broker URL.
+
+    ``ca_file`` is the site CA that broker certificates are verified against (TLS 1.2+,
+    the host name of the URL checked against the certificate).
+    """
 
     host: str = "127.0.0.1"
     port: int = 1883
     mqtt5: bool = False
     keepalive_s: int = 60
+    tls: bool = False
+    ca_file: Path | None = None
 
     def __post_init__(self) -> None:
         _require(0 < self.port < 65536, "port", "must be in 1..65535")
         _require(5 <= self.keepalive_s <= 65535, "keepalive_s", "must be in 5..65535")
+        _require(not self.tls or self.ca_file is not None, "ca_file", "TLS needs the site CA")
+
+    @property
+    def endpoint(self) -> Endpoint:
+        """The default broker."""
+        return Endpoint(self.host, self.port, self.tls)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,9 +87,8 @@ class FleetOptions:
     self_test_interval_s: float = 0.0  # 0: no periodic self-test alerts
     firmware: str = "sim-1.0.0"
     connect_concurrency: int = 200  # connection attempts in flight
-    publishers: int = 64  # tasks draining the outbox
-    outbox_size: int = 20_000  # publications waiting; beyond that they are dropped (counted)
-    publish_timeout_s: float = 10.0
+    connect_rate: float = 0.0  # connection attempts started per second (0: no pacing)
+    connect_attempt_s: float = 30.0  # one attempt: TCP, TLS, CONNACK and SUBACK
     offline_for_s: float = 10.0  # default time away after drop()
     connect_timeout_s: float = 120.0  # a scenario starts when all are online, or after this
     grace_s: float = 10.0  # after the scenario: wait this long for outstanding acks
@@ -54,9 +103,8 @@ class FleetOptions:
         _require(self.self_test_interval_s >= 0, "self_test_interval_s", "must be >= 0")
         _require(0 < len(self.firmware) <= 32, "firmware", "must be 1..32 characters")
         _require(self.connect_concurrency >= 1, "connect_concurrency", "must be >= 1")
-        _require(self.publishers >= 1, "publishers", "must be >= 1")
-        _require(self.outbox_size >= 1, "outbox_size", "must be >= 1")
-        _require(self.publish_timeout_s > 0, "publish_timeout_s", "must be > 0")
+        _require(self.connect_rate >= 0, "connect_rate", "must be >= 0 (0 = no pacing)")
+        _require(self.connect_attempt_s > 0, "connect_attempt_s", "must be > 0")
         _require(self.offline_for_s >= 0, "offline_for_s", "must be >= 0")
         _require(self.connect_timeout_s >= 0, "connect_timeout_s", "must be >= 0")
         _require(self.grace_s >= 0, "grace_s", "must be >= 0")

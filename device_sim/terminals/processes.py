@@ -1,8 +1,9 @@
 """Splitting a fleet across child processes (a process may hold only so many sockets).
 
-Each child runs the same ``terminals`` command on its slice of the credentials with its
-share of the rates, reports progress as JSON lines and writes a summary with raw latency
-samples; the parent merges them.
+Each child runs the same ``terminals`` command on its own slice of the credentials (a
+sheet the parent writes for it, so no child loads the whole district) with its share of
+the rates, the storm and the connect rate, reports progress as JSON lines and writes a
+summary with raw latency samples; the parent merges them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from device_sim.terminals.credentials import load_credentials
+from device_sim.terminals.credentials import load_credentials, shard, write_credentials
 from device_sim.terminals.fleet import FleetObserver
 from device_sim.terminals.run import RunSpec
 from device_sim.terminals.summary import Snapshot, Summary, merge, total_snapshot
@@ -80,14 +81,19 @@ def _read(path: Path, index: int, returncode: int | None) -> Summary:
 
 async def run_processes(spec: RunSpec, observer: FleetObserver | None) -> Summary:
     """Run the fleet in ``spec.processes`` children; the merged summary."""
-    total = len(load_credentials(spec.credentials, spec.count))
+    credentials = load_credentials(spec.credentials, spec.count)
+    total = len(credentials)
     loop = asyncio.get_running_loop()
     with tempfile.TemporaryDirectory(prefix="device-sim-") as tmp:
         paths = [Path(tmp) / f"shard-{i}.json" for i in range(spec.processes)]
+        sheets = [Path(tmp) / f"credentials-{i}.csv" for i in range(spec.processes)]
+        for index, sheet in enumerate(sheets):
+            write_credentials(sheet, shard(credentials, index, spec.processes))
+        del credentials  # the children hold the terminals, not the parent
         children: list[asyncio.subprocess.Process] = []
         try:
-            for index, path in enumerate(paths):
-                children.append(await _spawn(spec.for_shard(index, total), path))
+            for index, (path, sheet) in enumerate(zip(paths, sheets, strict=True)):
+                children.append(await _spawn(spec.for_shard(index, total, sheet), path))
             snapshots = [Snapshot() for _ in children]
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, _signal_all, children, sig)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import resource
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -12,9 +13,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
+from rich.table import Table
 
 from device_sim.report import counts_table, latency_table, print_tables
-from device_sim.terminals.credentials import load_credentials, shard
+from device_sim.terminals.cost import Cost, rss_bytes
+from device_sim.terminals.credentials import load_credentials
 from device_sim.terminals.fleet import Fleet, FleetObserver
 from device_sim.terminals.options import Broker, FleetOptions
 from device_sim.terminals.scenario import Scenario, parse_weights
@@ -54,12 +57,23 @@ class RunSpec:
     connect_timeout: float = 120.0
     processes: int = 1
     seed: int | None = None
+    tls: bool = False
+    ca_file: Path | None = None
+    connect_rate: float = 0.0
     shard_index: int | None = None  # set in child processes
     progress_jsonl: bool = False  # child processes report progress as JSON lines
 
     def broker(self) -> Broker:
         """Where to connect."""
-        return Broker(self.broker_host, self.broker_port, self.mqtt5, self.keepalive)
+        try:
+            return Broker(
+                self.broker_host, self.broker_port, self.mqtt5, self.keepalive, self.tls,
+                self.ca_file,
+            )  # fmt: skip
+        except ValueError as exc:
+            if str(exc).startswith("ca_file"):
+                raise ValueError("--ca-file: --tls needs the site CA") from None
+            raise
 
     def scenario(self) -> Scenario:
         """The scenario these settings describe."""
@@ -84,6 +98,7 @@ class RunSpec:
             dangerous_fraction=self.dangerous_fraction,
             self_test_interval_s=self.self_test_interval,
             connect_concurrency=self.connect_concurrency,
+            connect_rate=self.connect_rate,
             connect_timeout_s=self.connect_timeout,
             offline_for_s=self.offline_for,
             grace_s=self.grace,
@@ -106,15 +121,20 @@ class RunSpec:
                 f"(at most {MAX_TERMINALS_PER_PROCESS} per process)"
             )
 
-    def for_shard(self, index: int, total: int) -> RunSpec:
-        """The settings of child ``index``: its share of the rates and of the storm."""
+    def for_shard(self, index: int, total: int, sheet: Path | None = None) -> RunSpec:
+        """The settings of child ``index``: its share of the rates and of the storm.
+
+        ``sheet`` is the child's own credentials sheet (its shard), read whole.
+        """
         k = self.processes
         part = total * (index + 1) // k - total * index // k
         share = part / total if total else 0.0
+        mine = self if sheet is None else replace(self, credentials=sheet, count=None)
         return replace(
-            self,
+            mine,
             alert_rate=self.alert_rate * share,
             malformed_rate=self.malformed_rate * share,
+            connect_rate=self.connect_rate / k,
             storm=self.storm * (index + 1) // k - self.storm * index // k,
             seed=None if self.seed is None else self.seed + index,
             shard_index=index,
@@ -148,6 +168,8 @@ class RunSpec:
             "--connect-timeout": self.connect_timeout,
             "--processes": self.processes,
             "--seed": self.seed,
+            "--ca-file": self.ca_file,
+            "--connect-rate": self.connect_rate,
             "--shard": self.shard_index,
         }
         for flag, value in flags.items():
@@ -155,6 +177,8 @@ class RunSpec:
                 yield from (flag, str(value))
         if self.mqtt5:
             yield "--mqtt5"
+        if self.tls:
+            yield "--tls"
         if self.progress_jsonl:
             yield "--progress-jsonl"
 
@@ -183,12 +207,22 @@ def stop_on_signals(stop: Callable[[], None]) -> Iterator[None]:
 
 async def run_fleet(spec: RunSpec, observer: FleetObserver | None) -> Summary:
     """Run this process's fleet (or its shard of it) to the end of the scenario."""
+    raise_open_files_limit()
+    before = rss_bytes()
+    # A child process's sheet is already its shard (written by the parent).
     credentials = load_credentials(spec.credentials, spec.count)
-    if spec.shard_index is not None:
-        credentials = shard(credentials, spec.shard_index, spec.processes)
-    fleet = Fleet(spec.broker(), credentials, spec.fleet_options(), observer=observer)
+    fleet = Fleet(
+        spec.broker(), credentials, spec.fleet_options(), observer=observer, rss_start=before
+    )
     with stop_on_signals(fleet.stop):
         return await fleet.run()
+
+
+def raise_open_files_limit() -> None:
+    """Let this process use as many sockets as the hard limit allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def write_summary(path: Path, summary: Summary, *, samples: bool) -> None:
@@ -219,6 +253,7 @@ def render_summary(console: Console, summary: Summary) -> None:
         "Connections and publications",
         [
             ("connect failures", summary.connect_failures),
+            *((f"  {reason}", n) for reason, n in summary.connect_errors.items()),
             ("reconnects", summary.reconnects),
             ("drops (ungraceful)", summary.drops),
             *((f"published {label}", n) for label, n in summary.published.items()),
@@ -230,4 +265,33 @@ def render_summary(console: Console, summary: Summary) -> None:
         ],
     )
     latency = {name: stats.to_json() for name, stats in summary.latency.items()}
-    print_tables(console, alerts, links, latency_table("Latency", latency))
+    print_tables(
+        console, alerts, links, cost_table(summary.cost), latency_table("Latency", latency)
+    )
+
+
+def _figure(value: float | None, unit: str, scale: float = 1.0, digits: int = 1) -> str:
+    return "—" if value is None else f"{value / scale:,.{digits}f} {unit}"
+
+
+def cost_table(cost: Cost) -> Table:
+    """Memory and CPU of the simulator, in total and per terminal."""
+    per_10k = None if cost.steady_cores is None or not cost.terminals else (
+        cost.steady_cores / cost.terminals * 10_000
+    )  # fmt: skip
+    rate = None if not cost.connect_s else cost.terminals / cost.connect_s
+    return counts_table(
+        "Cost (this simulator)",
+        [
+            ("terminals / processes", f"{cost.terminals:,} / {cost.processes}"),
+            ("all online after", _figure(cost.connect_s, "s")),
+            ("connect rate", _figure(rate, "terminals/s", digits=0)),
+            ("CPU while connecting", _figure(cost.connect_cpu_s, "s")),
+            ("RSS", _figure(cost.rss_bytes, "MB", 1e6)),
+            ("RSS per terminal", _figure(cost.rss_per_terminal, "KB", 1e3, 2)),
+            ("  added by the terminals", _figure(cost.rss_added_per_terminal, "KB", 1e3, 2)),
+            ("CPU after connecting", _figure(cost.steady_cores, "cores", digits=3)),
+            ("CPU per 10k terminals", _figure(per_10k, "cores", digits=3)),
+            ("CPU per terminal", _figure(cost.steady_cpu_us_per_terminal_s, "µs/s", digits=2)),
+        ],
+    )

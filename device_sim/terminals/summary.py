@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from device_sim.terminals.cost import Cost
 from device_sim.terminals.stats import LatencyStats
 from device_sim.terminals.tracker import VITALS, AlertBook
 from firmware_protocol.messages import Stage
@@ -23,6 +24,10 @@ LATENCIES = {
     "press_to_resolved": Stage.RESOLVED,
 }
 VITALS_LATENCY = "report_to_received"
+#: The same series for the storm's presses alone, and for all the others (both present
+#: when the run had a storm).
+STORM_PREFIX = "storm_"
+NOMINAL_PREFIX = "nominal_"
 #: How many lost alert ids a summary lists.
 LOST_LISTED = 100
 
@@ -33,6 +38,7 @@ class Counters:
 
     connected: int = 0  # terminals connected at least once
     connect_failures: int = 0
+    connect_errors: Counter[str] = field(default_factory=Counter)  # failed attempts by reason
     reconnects: int = 0
     drops: int = 0
     retransmissions: int = 0
@@ -69,6 +75,7 @@ class Summary:
     terminals: int = 0
     connected: int = 0
     connect_failures: int = 0
+    connect_errors: dict[str, int] = field(default_factory=dict)
     reconnects: int = 0
     drops: int = 0
     alerts_sent: int = 0
@@ -92,12 +99,14 @@ class Summary:
     handler_errors: int = 0
     commands: dict[str, int] = field(default_factory=dict)
     latency: dict[str, LatencyStats] = field(default_factory=dict)
+    cost: Cost = field(default_factory=Cost)
     samples: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self, *, samples: bool = False) -> dict[str, Any]:
         """A JSON-able dict; raw latency samples only when ``samples``."""
         doc = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "samples"}
         doc["latency"] = {name: stats.to_json() for name, stats in self.latency.items()}
+        doc["cost"] = self.cost.to_json()
         if samples:
             doc["samples"] = {k: [round(v, 4) for v in vs] for k, vs in self.samples.items()}
         return doc
@@ -113,6 +122,7 @@ class Summary:
         values["latency"] = {
             k: LatencyStats.from_json(v) for k, v in doc.get("latency", {}).items()
         }
+        values["cost"] = Cost.from_json(doc.get("cost", {}))
         return cls(**values)
 
 
@@ -129,6 +139,15 @@ def _latency_samples(book: AlertBook) -> dict[str, list[float]]:
             latency = record.latency(stage)
             if latency is not None:
                 samples[name].append(latency)
+                prefix = STORM_PREFIX if record.storm else NOMINAL_PREFIX
+                samples.setdefault(prefix + name, []).append(latency)
+    if any(record.storm for record in book):
+        for name in LATENCIES:
+            samples.setdefault(STORM_PREFIX + name, [])
+            samples.setdefault(NOMINAL_PREFIX + name, [])
+    else:
+        for name in LATENCIES:  # without a storm every press is nominal: no second copy
+            samples.pop(NOMINAL_PREFIX + name, None)
     return samples
 
 
@@ -159,12 +178,15 @@ def _dangerous_counts(book: AlertBook, summary: Summary) -> None:
                 summary.dangerous_unalerted += 1
 
 
-def summarize(book: AlertBook, counters: Counters, terminals: int) -> Summary:
+def summarize(
+    book: AlertBook, counters: Counters, terminals: int, cost: Cost | None = None
+) -> Summary:
     """The summary of a fleet's alert book and counters, as of now."""
     summary = Summary(
         terminals=terminals,
         connected=counters.connected,
         connect_failures=counters.connect_failures,
+        connect_errors=dict(sorted(counters.connect_errors.items())),
         reconnects=counters.reconnects,
         drops=counters.drops,
         transmissions=counters.published["alert"],
@@ -179,6 +201,7 @@ def summarize(book: AlertBook, counters: Counters, terminals: int) -> Summary:
         bad_downlink=counters.bad_downlink,
         handler_errors=counters.handler_errors,
         commands=dict(sorted(counters.commands.items())),
+        cost=cost or Cost(terminals=terminals, processes=1),
     )
     _alert_counts(book, summary)
     _dangerous_counts(book, summary)
@@ -203,10 +226,13 @@ def merge(parts: Sequence[Summary]) -> Summary:
             elif f.name == "samples":
                 for key, values in theirs.items():
                     merged.samples.setdefault(key, []).extend(values)
+            elif f.name == "cost":
+                continue
             elif isinstance(mine, dict) and f.name != "latency":
                 _add_counts(mine, theirs)
         merged.lost_alerts.extend(part.lost_alerts)
     merged.lost_alerts = merged.lost_alerts[:LOST_LISTED]
+    merged.cost = Cost.merge([part.cost for part in parts])
     merged.latency = {name: LatencyStats.of(vs) for name, vs in merged.samples.items()}
     return merged
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiomqtt
-
+from device_sim.mqtt import MqttConnection
 from device_sim.terminals.credentials import Credential
+from device_sim.terminals.options import Endpoint
 from device_sim.terminals.payloads import message_id
 from firmware_protocol.topics import Channel, topic
 
@@ -22,25 +22,41 @@ class Publication:
 
 
 class Terminal:
-    """A terminal: its login, its live connection (``None`` while offline) and its id counter."""
+    """A terminal: its login and broker, its connection and its id counter.
+
+    ``conn`` is set from the broker's CONNACK until the connection closes; ``online``
+    only once the terminal has subscribed and announced itself (protocol §4).
+    """
 
     __slots__ = (
         "boot",
-        "client",
+        "conn",
         "credential",
+        "endpoint",
+        "ever_online",
+        "failures",
         "offline_until",
+        "online",
         "prefix",
+        "queued",
         "seq",
         "status_generation",
         "status_interval_s",
     )
 
-    def __init__(self, credential: Credential, boot: str, status_interval_s: float) -> None:
+    def __init__(
+        self, credential: Credential, endpoint: Endpoint, boot: str, status_interval_s: float
+    ) -> None:
         self.credential = credential
+        self.endpoint = endpoint
         # Validates the id once; every topic of the terminal shares this prefix.
         self.prefix = topic(credential.terminal_id, Channel.ALERT).rpartition("/")[0]
         self.boot = boot
-        self.client: aiomqtt.Client | None = None
+        self.conn: MqttConnection | None = None
+        self.online = False
+        self.ever_online = False
+        self.queued = False  # waiting for a connection attempt
+        self.failures = 0  # connection attempts failed in a row
         self.offline_until = 0.0
         self.status_interval_s = status_interval_s
         self.status_generation = 0
@@ -53,11 +69,6 @@ class Terminal:
     def id(self) -> str:
         """The terminal id (also MQTT username and client id)."""
         return self.credential.terminal_id
-
-    @property
-    def online(self) -> bool:
-        """True while connected and introduced to the broker."""
-        return self.client is not None
 
     def topic(self, channel: Channel) -> str:
         """This terminal's topic for ``channel``."""

@@ -39,6 +39,7 @@ class AlertRecord:
     kind: str
     pressed_at: float
     payload: bytes = b""
+    storm: bool = False  # pressed in the scenario's storm
     sends: int = 0
     highest: Stage | None = None
     reached: dict[Stage, float] = field(default_factory=dict)

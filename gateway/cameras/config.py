@@ -189,6 +189,12 @@ def environ_of(context: Any) -> Mapping[str, str]:
     return os.environ
 
 
+def section_disabled(context: Any, section: str) -> bool:
+    """Whether the config being validated turns ``section`` off (``enabled = false``);
+    a disabled section's secrets are not demanded (see :func:`gateway.config.parse_config`)."""
+    return isinstance(context, dict) and section in context.get("disabled", ())
+
+
 class CameraConfig(StrictModel):
     """One RTSP camera. Credentials never go in the URL."""
 
@@ -229,7 +235,8 @@ class CameraConfig(StrictModel):
     @field_validator("password_env")
     @classmethod
     def _env_is_set(cls, name: str | None, info: ValidationInfo) -> str | None:
-        if name is not None and name not in environ_of(info.context):
+        needed = info.data.get("enabled", True) and not section_disabled(info.context, "cameras")
+        if name is not None and needed and name not in environ_of(info.context):
             raise ValueError(f"environment variable {name} is not set")
         return name
 
@@ -262,7 +269,9 @@ class CameraConfig(StrictModel):
 
     def model_post_init(self, context: Any, /) -> None:
         if self.password_env is not None:
-            self._password = SecretStr(environ_of(context)[self.password_env])
+            value = environ_of(context).get(self.password_env)
+            # Absent only where it is not needed (camera or section disabled).
+            self._password = None if value is None else SecretStr(value)
         elif self.password_file is not None:
             self._password = SecretStr(self.password_file.read_text().rstrip("\r\n"))
 

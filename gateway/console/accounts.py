@@ -106,20 +106,28 @@ def check_new_account(
         raise AccountError(
             "user name: 1–64 letters, digits, '.', '_', '@' or '-'", "accounts.bad_username"
         )
-    if len(password) < min_length:
-        raise AccountError(
-            f"password: at least {min_length} characters", "accounts.bad_password", min=min_length
-        )
+    check_password(password, min_length)
     if role not in ROLES:
         raise AccountError(f"role: one of {', '.join(ROLES)}", "accounts.bad_role")
-    if len(region) > 3 or not all(part.strip() for part in region):
-        raise AccountError(
-            "region: up to three non-empty parts (district, town, village)", "accounts.bad_region"
-        )
+    check_region(region)
     if language not in ("", *LANGUAGES):
         raise AccountError(
             f"language: empty (site default) or one of {', '.join(LANGUAGES)}",
             "accounts.bad_language",
+        )
+
+
+def check_password(password: str, min_length: int) -> None:
+    if len(password) < min_length:
+        raise AccountError(
+            f"password: at least {min_length} characters", "accounts.bad_password", min=min_length
+        )
+
+
+def check_region(region: Sequence[str]) -> None:
+    if len(region) > 3 or not all(part.strip() for part in region):
+        raise AccountError(
+            "region: up to three non-empty parts (district, town, village)", "accounts.bad_region"
         )
 
 
@@ -194,6 +202,29 @@ class AccountStore:
             )
             if disabled:
                 await conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            return cursor.rowcount > 0
+
+    async def set_region(self, username: str, region: Sequence[str]) -> bool:
+        """Rescope an account (ending its sessions, which carry no scope of their own
+        but should not outlive a change of duty); False if unknown."""
+        check_region(region)
+        encoded = json.dumps(list(region), ensure_ascii=False)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE accounts SET region = ? WHERE username = ?", (encoded, username)
+            )
+            await conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            return cursor.rowcount > 0
+
+    async def set_password(self, username: str, password: str) -> bool:
+        """Replace the password and end every session of the account; False if unknown."""
+        check_password(password, self._min_length)
+        hashed = await self.passwords.hash(password)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE accounts SET password_hash = ? WHERE username = ?", (hashed, username)
+            )
+            await conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
             return cursor.rowcount > 0
 
     async def set_language(self, username: str, language: str) -> None:

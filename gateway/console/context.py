@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -29,9 +29,10 @@ from gateway.console.config import ConsoleConfig
 from gateway.console.csrf import check_form
 from gateway.console.escalator import Escalator
 from gateway.console.ratelimit import LoginLimiter
-from gateway.console.schema import ensure_schema
 from gateway.console.sessions import Login, SessionStore
 from gateway.console.texts import LANGUAGES, load_translations
+from gateway.dispatch.config import DispatchConfig
+from gateway.dispatch.desk import DispatchDesk
 from gateway.operations import Operations
 from gateway.registry import Terminal
 from gateway.store.db import Database
@@ -52,7 +53,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 #: Keys the page scripts need (kinds, stages, feed labels).
-SCRIPT_KEYS = ("kind.", "stage.", "escalation.", "feed.")
+SCRIPT_KEYS = ("kind.", "stage.", "escalation.", "feed.", "dispatch.status.", "service.")
 
 Handler = Callable[["Console", Request, Login], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -65,9 +66,16 @@ class Console:
         self, *, db: Database, registry: Mapping[str, Terminal], operations: Operations,
         config: ConsoleConfig, site_name: str = "", default_language: str = "zh",
         cameras: CameraViews | None = None, clock: Callable[[], float] = time.time,
-        passwords: Passwords | None = None,
+        passwords: Passwords | None = None, dispatch: DispatchDesk | None = None,
+        dispatch_config: DispatchConfig | None = None, sinks: Sequence[str] = (),
+        on_new_events: Callable[[], None] = lambda: None,
     ) -> None:  # fmt: skip
         self.db = db
+        self.dispatch = dispatch
+        self.dispatch_config = dispatch_config or DispatchConfig()
+        self.service_kinds = frozenset(self.dispatch_config.service_kinds)
+        self.sinks = list(sinks)
+        self.on_new_events = on_new_events
         self.registry = registry
         self.operations = operations
         self.config = config
@@ -92,7 +100,16 @@ class Console:
 
     def escalator(self) -> Escalator:
         """The component that raises escalation levels (run it in the TaskGroup)."""
-        return Escalator(self.db, self.rules, self.clock, self.config.escalation_interval_s)
+        return Escalator(
+            self.db, self.rules, self.clock, self.config.escalation_interval_s,
+            sinks=self.sinks, on_new_events=self.on_new_events, exclude_kinds=self.service_kinds,
+        )  # fmt: skip
+
+    def desk(self) -> DispatchDesk:
+        """The dispatch desk; pages that need it are only mounted when there is one."""
+        if self.dispatch is None:
+            raise HTTPException(404, "error.not_found")
+        return self.dispatch
 
     async def audit(self, actor: str, action: str, target: str, detail: dict[str, Any]) -> None:
         await self.operations.audit.record(actor, action, target, detail, self.clock())
@@ -177,12 +194,15 @@ async def open_console(
     config: ConsoleConfig, *, site_name: str = "", default_language: str = "zh",
     cameras: CameraViews | None = None, environ: Mapping[str, str] = os.environ,
     clock: Callable[[], float] = time.time, passwords: Passwords | None = None,
+    dispatch: DispatchDesk | None = None, dispatch_config: DispatchConfig | None = None,
+    sinks: Sequence[str] = (), on_new_events: Callable[[], None] = lambda: None,
 ) -> Console:  # fmt: skip
-    """Create the console's tables, the first admin if no account exists, and the console."""
-    await ensure_schema(db)
+    """The console, and its first admin if no account exists yet."""
     console = Console(
         db=db, registry=registry, operations=operations, config=config, site_name=site_name,
         default_language=default_language, cameras=cameras, clock=clock, passwords=passwords,
+        dispatch=dispatch, dispatch_config=dispatch_config, sinks=sinks,
+        on_new_events=on_new_events,
     )  # fmt: skip
     await bootstrap_admin(
         console.accounts, config.admin_username, config.admin_password_env, environ

@@ -4,7 +4,9 @@ Every sweep reads the unaccepted alarms old enough for some rule, asks
 :func:`gateway.core.escalation.due_level` where each should be, and raises those behind
 with ``UPDATE … WHERE escalation_level < ?``: a level only rises, so several gateway
 processes sweeping the same file write each escalation once. Each one adds an
-``escalated`` timeline entry and bumps ``updated_at`` so the live feed shows it.
+``escalated`` timeline entry, bumps ``updated_at`` so the live feed shows it, and raises
+an ``alert.escalated`` event for the command center in the same commit. Service requests
+(meal, errand …) are not emergencies and never escalate by age.
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 from gateway.console import metrics
 from gateway.core.escalation import EscalationRule, due_level, first_after_s, level_name, top_level
 from gateway.errors import StoreError
 from gateway.store.db import Database
+from gateway.store.escalations import raise_level
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +46,17 @@ class Escalator:
 
     def __init__(
         self, db: Database, rules: Sequence[EscalationRule],
-        clock: Callable[[], float] = time.time, interval_s: float = 1.0,
+        clock: Callable[[], float] = time.time, interval_s: float = 1.0, *,
+        sinks: Sequence[str] = (), on_new_events: Callable[[], None] = lambda: None,
+        exclude_kinds: Collection[str] = (),
     ) -> None:  # fmt: skip
         self._db = db
         self._rules = tuple(rules)
         self._clock = clock
         self._interval = interval_s
+        self._sinks = list(sinks)
+        self._on_new_events = on_new_events
+        self._skipped = ("test", "cancel", *sorted(exclude_kinds))
 
     async def run(self) -> None:
         while True:
@@ -73,8 +81,8 @@ class Escalator:
         async with self._db.reader.execute(
             "SELECT terminal_id, alert_id, stage, received_at, escalation_level FROM alerts"
             " WHERE stage_rank < 2 AND received_at <= ? AND escalation_level < ?"
-            " AND kind NOT IN ('test', 'cancel')",
-            (now - youngest, top_level(self._rules)),
+            f" AND kind NOT IN ({','.join('?' * len(self._skipped))})",
+            (now - youngest, top_level(self._rules), *self._skipped),
         ) as cursor:
             async for row in cursor:
                 level = due_level(now - row["received_at"], row["stage"], self._rules)
@@ -104,18 +112,12 @@ class Escalator:
         done = []
         async with self._db.transaction() as conn:
             for item in chunk:
-                cursor = await conn.execute(
-                    "UPDATE alerts SET escalation_level = ?, updated_at = ?"
-                    " WHERE terminal_id = ? AND alert_id = ? AND escalation_level < ?"
-                    " AND stage_rank < 2",
-                    (item.level, now, item.terminal_id, item.alert_id, item.level),
-                )
-                if cursor.rowcount == 0:
-                    continue  # accepted meanwhile, or another process was first
-                await conn.execute(
-                    "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
-                    " VALUES (?, ?, 'escalated', ?, ?, ?)",
-                    (item.terminal_id, item.alert_id, now, ACTOR, f"to {item.name}"),
-                )
-                done.append(item)
+                raised = await raise_level(
+                    conn, item.terminal_id, item.alert_id, item.level, item.name, actor=ACTOR,
+                    reason="not accepted in time", sinks=self._sinks, now=now,
+                )  # fmt: skip
+                if raised:  # else accepted meanwhile, or another process was first
+                    done.append(item)
+        if done and self._sinks:
+            self._on_new_events()
         return done

@@ -13,6 +13,9 @@ from pydantic import BaseModel
 
 from gateway.console.sessions import COOKIE
 from gateway.http.api import AcceptBody, AssignBody, CallBackBody, ResolveBody
+from gateway.http.dispatch import AnswerBody, ReassignBody
+from gateway.http.elders import AccessBody, ContactBody, ElderBody
+from gateway.http.services import CompleteBody, ScheduleBody, ServiceAssignBody
 
 BASE = "/api/v1"
 REF = "#/components/schemas/{model}"
@@ -155,6 +158,36 @@ def _other_paths() -> dict[str, Any]:
                 "Roles: admin, technician.",
             )
         },
+        f"{BASE}/quarantine": {
+            "get": {
+                "summary": "Messages intake failed on, set aside for inspection.",
+                "description": "Roles: admin, technician, integration. Newest first; each"
+                " with its topic, payload, the error, when first and last seen and how often."
+                " A set-aside message is dropped on sight when its terminal sends it again.",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 1000,
+                            "default": 100,
+                        },
+                    }
+                ],
+                "responses": {"200": _json("Set-aside messages.", {"type": "object"}), **ERRORS},
+            }
+        },
+        f"{BASE}/registry/reload": {
+            "post": _post(
+                "Put the registry file in force now (terminals added, moved, removed).",
+                None,
+                [],
+                _json("Applied, with counts; 422 names the line at fault.", {"type": "object"}),
+                "Roles: admin, integration; scoped to the whole site.",
+            )
+        },
         f"{BASE}/openapi.json": {
             "get": {
                 "summary": "This document.",
@@ -197,8 +230,141 @@ def _jpeg(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+CONFLICT = {"409": _json("Nothing changed (the reason says why).", _ref("Applied"))}
+OBJECT = {"type": "object"}
+
+
+def _dispatch_paths() -> dict[str, Any]:
+    alert = _path_params("terminal_id", "alert_id")
+    seq = f"{BASE}/alerts/{{terminal_id}}/{{alert_id}}/dispatch"
+    applied = _json("The sequence's status now.", _ref("Applied"))
+    answer = _post(
+        "A responder accepts or declines the call they were sent (alert.dispatch).",
+        "AnswerBody", [], applied,
+        "No bearer token or session: the call's one-time token in the body is the"
+        " credential. 404 for an unknown token; 409 when the call no longer waits"
+        " for an answer. An accept tells the elder's terminal 'accepted' with the name.",
+    )  # fmt: skip
+    answer["security"] = [{}]  # anonymous: the token in the body is the credential
+    answer["parameters"] = []
+    answer["responses"].update(CONFLICT)
+    control = {
+        "skip": "Skip the responder being called; the next one is called.",
+        "take-over": "Take the alarm over: no more automatic calls.",
+    }
+    paths: dict[str, Any] = {
+        f"{BASE}/responders/answer": {"post": answer},
+        seq: {
+            "get": {
+                "summary": "The alarm's responder call sequence with every attempt.",
+                "parameters": alert,
+                "responses": {"200": _json("The sequence.", OBJECT), **ERRORS},
+            }
+        },
+        seq + "/reassign": {
+            "post": {
+                **_post(
+                    "Call another responder now (a listed contact or anyone).",
+                    "ReassignBody",
+                    alert,
+                    applied,
+                ),
+            }
+        },
+    }
+    for name, summary in control.items():
+        paths[f"{seq}/{name}"] = {"post": _post(summary, None, alert, applied)}
+    for item in (paths[seq + "/reassign"], paths[seq + "/skip"], paths[seq + "/take-over"]):
+        item["post"]["responses"].update(CONFLICT)
+    return paths
+
+
+def _elder_paths() -> dict[str, Any]:
+    terminal = _path_params("terminal_id")
+    elder = f"{BASE}/elders/{{terminal_id}}"
+    put = _post(
+        "Replace the elder's record and contacts (audited, field names only).",
+        "ElderBody", terminal,
+        _json("Which fields changed.", {"type": "object", "properties": {
+            "applied": {"type": "boolean"}, "changed": {"type": "array", "items": STRING}}}),
+        "Roles: admin, integration.",
+    )  # fmt: skip
+    return {
+        elder: {
+            "get": {
+                "summary": "The elder's record: address, medical notes, language, contacts"
+                " (access instructions are never included).",
+                "parameters": terminal,
+                "responses": {"200": _json("The record.", OBJECT), **ERRORS},
+            },
+            "put": put,
+        },
+        elder + "/access": {
+            "post": _post(
+                "The access instructions (key safe, door code); every call is audited.",
+                "AccessBody",
+                terminal,
+                _json("The text.", {"type": "object", "properties": {"access": STRING}}),
+                "Roles: operator, admin.",
+            )
+        },
+    }
+
+
+def _service_paths() -> dict[str, Any]:
+    alert = _path_params("terminal_id", "alert_id")
+    base = f"{BASE}/alerts/{{terminal_id}}/{{alert_id}}/service"
+    done = _json("Applied.", _ref("Applied"))
+    steps = {
+        "schedule": ("Serve at a time (or asap).", "ScheduleBody"),
+        "assign": ("Assign a volunteer or provider; the terminal hears 'accepted'.",
+                   "ServiceAssignBody"),
+        "complete": ("Served: the terminal hears 'resolved' with the note.", "CompleteBody"),
+    }  # fmt: skip
+    paths: dict[str, Any] = {
+        f"{BASE}/service-requests": {
+            "get": {
+                "summary": "Open service requests (meal, errand, nursing, mobility) in the"
+                " caller's region, oldest first.",
+                "responses": {"200": _json("Requests.", OBJECT), **ERRORS},
+            }
+        }
+    }
+    for name, (summary, body) in steps.items():
+        op = _post(summary, body, alert, done)
+        op["responses"].update(CONFLICT)
+        paths[f"{base}/{name}"] = {"post": op}
+    return paths
+
+
+def _report_paths() -> dict[str, Any]:
+    query = [
+        {"name": "region", "in": "query", "schema": STRING,
+         "description": "district/town/village inside the caller's region; default: it."},
+        {"name": "from", "in": "query", "schema": {"type": "string", "format": "date"},
+         "description": "First day (local), YYYY-MM-DD; default: 6 days before 'to'."},
+        {"name": "to", "in": "query", "schema": {"type": "string", "format": "date"},
+         "description": "Last day (local), YYYY-MM-DD; default: today."},
+    ]  # fmt: skip
+    return {
+        f"{BASE}/reports": {
+            "get": {
+                "summary": "Supervisors' figures by area for a period: alarms by kind, time"
+                " to accept (p50/p90, share within 60 s), time to resolve, escalations,"
+                " unanswered calls, terminals offline, services completed.",
+                "parameters": query,
+                "responses": {"200": _json("The report.", OBJECT),
+                              "422": {"description": "Bad period."}, **ERRORS},
+            }
+        }
+    }  # fmt: skip
+
+
 def _schemas() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [AcceptBody, ResolveBody, AssignBody, CallBackBody]
+    models: list[type[BaseModel]] = [
+        AcceptBody, ResolveBody, AssignBody, CallBackBody, AnswerBody, ReassignBody, ElderBody,
+        ContactBody, AccessBody, ScheduleBody, ServiceAssignBody, CompleteBody,
+    ]  # fmt: skip
     schemas = {m.__name__: m.model_json_schema(ref_template=REF) for m in models}
     schemas["Applied"] = {
         "type": "object",
@@ -229,6 +395,76 @@ def _schemas() -> dict[str, Any]:
     return schemas
 
 
+_SIGNED = (
+    "Standard Webhooks: `webhook-id`, `webhook-timestamp` (Unix seconds) and"
+    " `webhook-signature` (`v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the shared"
+    " `whsec_` secret). Verify the signature and reject timestamps older than 5 minutes."
+    " Answer 2xx only once the events are stored: that is the confirmation the gateway"
+    " waits for (and tells the elder's terminal as `delivered`). 400, 410, 413 and 422"
+    " refuse the payload for good (the gateway then sends the batch's events one by one"
+    " and dead-letters only those refused alone); anything else is retried with backoff"
+    " for `webhook.retry_for_h`. Events can arrive more than once and out of order:"
+    " deduplicate on each event's `event_id`."
+)
+
+
+def _webhooks() -> dict[str, Any]:
+    """What the gateway POSTs to the command center (``[webhook] url``)."""
+    body = {"oneOf": [_ref("EventBatch"), _ref("Event")]}
+    return {
+        "events": {
+            "post": {
+                "summary": "Events for the command center, many per request.",
+                "description": "With `webhook.format = \"batch\"` (the default) one request"
+                " carries up to `webhook.batch_max` events and `webhook-id` is the batch id;"
+                " alarms are sent at once, telemetry waits up to `webhook.linger_s` to fill"
+                " a batch. With `\"event\"` each request is one Event and `webhook-id` is"
+                " its `event_id`. " + _SIGNED,
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": body}}},
+                "responses": {
+                    "2XX": {"description": "Stored: the events are confirmed."},
+                    "4XX": {"description": "400/410/413/422: refused for good; else retried."},
+                    "5XX": {"description": "Retried with backoff."},
+                },
+            }
+        }
+    }  # fmt: skip
+
+
+def _event_schemas() -> dict[str, Any]:
+    number, text = {"type": "number"}, {"type": "string"}
+    event = {
+        "type": "object",
+        "required": ["event_id", "type", "occurred_at", "source", "region", "data"],
+        "properties": {
+            "event_id": {**text, "description": "Stable across retries: the dedup key."},
+            "type": {**text, "description": "alert, alert.accepted, alert.resolved,"
+                     " alert.cancelled, alert.escalated, alert.dispatch (call a responder),"
+                     " alert.dispatch.accepted, alert.dispatch.cancelled, service.assigned,"
+                     " health, selftest, terminal.offline, terminal.restored,"
+                     " terminal.flapping, terminal.selftest_missed, camera.* …"},
+            "occurred_at": number,
+            "source": {**text, "description": "Terminal or camera id."},
+            "region": {"type": "array", "items": text,
+                       "description": "[district, town, community/village]"},
+            "data": {"type": "object", "description": "Depends on `type`."},
+        },
+    }  # fmt: skip
+    batch = {
+        "type": "object",
+        "required": ["type", "batch_id", "sent_at", "count", "events"],
+        "properties": {
+            "type": {"const": "batch"},
+            "batch_id": {**text, "description": "Equals the `webhook-id` header."},
+            "sent_at": {**text, "format": "date-time"},
+            "count": {"type": "integer", "minimum": 1},
+            "events": {"type": "array", "items": _ref("Event"), "minItems": 1},
+        },
+    }
+    return {"Event": event, "EventBatch": batch}
+
+
 def openapi_spec(title: str = "Eldercare gateway API", version: str = "1") -> dict[str, Any]:
     """The whole document."""
     return {
@@ -239,9 +475,18 @@ def openapi_spec(title: str = "Eldercare gateway API", version: str = "1") -> di
             "description": "Alarms, terminals and cameras of one gateway, scoped to the"
             " caller's region (district → town → village).",
         },
-        "paths": {**_alert_paths(), **_other_paths(), **_camera_paths()},
+        "paths": {
+            **_alert_paths(),
+            **_other_paths(),
+            **_camera_paths(),
+            **_dispatch_paths(),
+            **_elder_paths(),
+            **_service_paths(),
+            **_report_paths(),
+        },
+        "webhooks": _webhooks(),
         "components": {
-            "schemas": _schemas(),
+            "schemas": {**_schemas(), **_event_schemas()},
             "securitySchemes": {
                 "bearerAuth": {
                     "type": "http",

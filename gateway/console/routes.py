@@ -2,7 +2,8 @@
 
 ``console_routes(console)`` returns, for ``build_app(state, extra_routes=…)``:
 
-* ``/console/…``           the console (login, feed, alarms, terminals, cameras, accounts)
+* ``/console/…``           the console (login, feed, alarms, reports, wall display,
+                            terminals, cameras, elders' records, accounts)
 * ``/console/static/…``    its CSS and scripts
 * ``/api/v1/openapi.json`` the API description, and ``/api/docs`` to read it
 
@@ -18,7 +19,18 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from gateway.console.context import Console
-from gateway.console.pages import admin, alerts, apidocs, cameras, login, terminals
+from gateway.console.pages import (
+    admin,
+    alerts,
+    apidocs,
+    cameras,
+    dispatch,
+    elders,
+    kiosk,
+    login,
+    reports,
+    terminals,
+)
 
 STATIC = Path(__file__).parent / "static"
 
@@ -39,6 +51,21 @@ def console_routes(console: Console) -> list[BaseRoute]:
         Route(alert + "/assign", action(alerts.assign), methods=["POST"]),
         Route(alert + "/call-back", action(alerts.call_back), methods=["POST"]),
         Route(alert + "/resolve", action(alerts.resolve), methods=["POST"]),
+        Route(alert + "/access", action(alerts.show_access), methods=["POST"]),
+        Route(alert + "/dispatch/skip", action(dispatch.skip), methods=["POST"]),
+        Route(alert + "/dispatch/take-over", action(dispatch.take_over), methods=["POST"]),
+        Route(alert + "/dispatch/reassign", action(dispatch.reassign), methods=["POST"]),
+        Route(alert + "/service/schedule", action(dispatch.service_schedule), methods=["POST"]),
+        Route(alert + "/service/assign", action(dispatch.service_assign), methods=["POST"]),
+        Route(alert + "/service/complete", action(dispatch.service_complete), methods=["POST"]),
+        Route("/reports", page(reports.reports_page)),
+        Route("/reports.csv", page(reports.reports_csv)),
+        Route("/kiosk", page(kiosk.kiosk_page)),
+        Route("/kiosk/summary", page(kiosk.kiosk_summary)),
+        Route("/elders", page(elders.elders_list, admin.ADMIN)),
+        Route("/elders/import", action(elders.elders_import, admin.ADMIN), methods=["POST"]),
+        Route("/elders/{terminal_id}", page(elders.elder_form, admin.ADMIN)),
+        Route("/elders/{terminal_id}", action(elders.elder_save, admin.ADMIN), methods=["POST"]),
         Route("/terminals", page(terminals.terminals_page)),
         Route("/cameras", page(cameras.wall)),
         Route("/cameras/{camera_id}", page(cameras.history)),

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from gateway.core.events import Event, Priority
+
 #: Stages in which nobody has taken the alarm yet, so escalation still applies.
 UNACCEPTED = frozenset({"received", "delivered"})
 
@@ -69,3 +71,23 @@ def next_due_in(age_s: float, stage: str, rules: Sequence[EscalationRule]) -> fl
         return None
     ahead = [rule.after_s - age_s for rule in rules if rule.after_s > age_s]
     return min(ahead, default=None)
+
+
+def escalation_event(
+    terminal_id: str, alert_id: str, region: Sequence[str], level: int, name: str,
+    reason: str, now: float,
+) -> Event:  # fmt: skip
+    """The event telling the command center an alarm went up a level.
+
+    The id carries the level, so the escalator and the call sequence raising the same
+    level (or two gateway processes) produce one event."""
+    return Event(
+        event_id=f"escalated:{terminal_id}:{alert_id}:{level}",
+        type="alert.escalated",
+        priority=Priority.ALERT,
+        occurred_at=now,
+        source=terminal_id,
+        region=tuple(region),
+        data={"terminal_id": terminal_id, "alert_id": alert_id, "level": level, "to": name,
+              "reason": reason},
+    )  # fmt: skip

@@ -10,6 +10,7 @@ retransmission or a second gateway process produces the same id and is absorbed 
 from __future__ import annotations
 
 import enum
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,6 +47,15 @@ class Event:
             "region": list(self.region),
             "data": dict(self.data),
         }
+
+
+#: Compact UTF-8 JSON, as event bodies are stored and forwarded.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def compact_json(value: Any) -> str:
+    """``value`` as compact JSON text (non-ASCII kept as is)."""
+    return _ENCODER.encode(value)
 
 
 class EventSink(Protocol):

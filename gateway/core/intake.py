@@ -75,6 +75,11 @@ class IntakePlan:
     events: list[Event] = field(default_factory=list)
 
 
+def health_event_id(terminal_id: str, report_id: str) -> str:
+    """The event id of a health report (the store forwards a report only once)."""
+    return f"health:{terminal_id}:{report_id}"
+
+
 def alert_event(row: AlertRow, terminal: Terminal) -> Event:
     """The event that tells the command center about an alert."""
     return Event(
@@ -133,7 +138,7 @@ def _plan_health(
     plan.health.append(HealthRow(health.terminal_id, health.report_id, health.ts, now, vitals))
     plan.seen.append(Seen(health.terminal_id, now))
     plan.events.append(
-        Event(f"health:{health.terminal_id}:{health.report_id}", "health", Priority.HEALTH,
+        Event(health_event_id(health.terminal_id, health.report_id), "health", Priority.HEALTH,
               now, health.terminal_id, terminal.region,
               {"terminal_id": health.terminal_id, "report_id": health.report_id,
                "ts": health.ts, "vitals": vitals})

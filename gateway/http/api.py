@@ -15,8 +15,13 @@ from starlette.routing import Route
 
 from firmware_protocol.messages import Stage
 from gateway.http.auth import in_scope, require
+from gateway.http.dispatch import dispatch_routes
+from gateway.http.elders import elder_routes
+from gateway.http.reports import report_routes
+from gateway.http.services import service_routes
 from gateway.operations import Actor, Operations
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 
 ACTING = frozenset({"operator", "admin", "integration"})
 
@@ -132,22 +137,48 @@ async def call_back(request: Request) -> JSONResponse:
 
 
 async def dead_letters(request: Request) -> JSONResponse:
-    await require(request, frozenset({"admin", "technician", "integration"}))
+    actor = await require(request, frozenset({"admin", "technician", "integration"}))
     outbox: Outbox = request.app.state.outbox
-    return JSONResponse({"dead": await outbox.dead_letters()})
+    return JSONResponse({"dead": await outbox.dead_letters(region=actor.region)})
 
 
 async def retry_dead(request: Request) -> JSONResponse:
     actor = await require(request, frozenset({"admin", "technician"}))
     outbox: Outbox = request.app.state.outbox
     sink, event_id = request.path_params["sink"], request.path_params["event_id"]
-    ok = await outbox.retry_dead(sink, event_id, request.app.state.clock())
     now = request.app.state.clock()
-    await _ops(request).audit.record(actor.name, "outbox.retry", f"{sink}/{event_id}", {}, now)
-    if not ok:
+    ok = await outbox.retry_dead(sink, event_id, now, actor.region)
+    await _ops(request).audit.record(
+        actor.name, "outbox.retry", f"{sink}/{event_id}", {"applied": ok}, now
+    )
+    if not ok:  # unknown and out-of-region look alike
         raise HTTPException(404, "no such dead letter")
     request.app.state.wake()
     return JSONResponse({"applied": True})
+
+
+def _terminal_of(topic: str) -> str:
+    """The terminal a topic belongs to (``…/t/{id}/…``), or "" if none."""
+    parts = topic.split("/")
+    for n, part in enumerate(parts[:-1]):
+        if part == "t":
+            return parts[n + 1]
+    return ""
+
+
+async def quarantined(request: Request) -> JSONResponse:
+    """Messages intake failed on, set aside (those of terminals in the caller's region)."""
+    actor = await require(request, frozenset({"admin", "technician", "integration"}))
+    registry = request.app.state.registry
+    limit = _limit(request.query_params.get("limit", "100"))
+    store: Quarantine = request.app.state.quarantine
+    found = await store.list(limit)
+
+    def visible(row: dict[str, Any]) -> bool:
+        terminal = registry.get(_terminal_of(row["topic"]))
+        return in_scope(actor.region, terminal.region if terminal else ())
+
+    return JSONResponse({"quarantined": [row for row in found if visible(row)]})
 
 
 def api_routes() -> list[Route]:
@@ -162,4 +193,9 @@ def api_routes() -> list[Route]:
         Route(base + "/terminals/{terminal_id}/call-back", call_back, methods=["POST"]),
         Route(base + "/outbox/dead", dead_letters),
         Route(base + "/outbox/dead/{sink}/{event_id}/retry", retry_dead, methods=["POST"]),
+        Route(base + "/quarantine", quarantined),
+        *dispatch_routes(),
+        *elder_routes(),
+        *service_routes(),
+        *report_routes(),
     ]

@@ -16,12 +16,18 @@ from starlette.routing import BaseRoute, Route
 
 from gateway.errors import ConfigError
 from gateway.http.api import api_routes
+from gateway.http.health import run_checks
+from gateway.http.operate import operate_routes
 
 
 async def healthz(request: Request) -> JSONResponse:
-    checks = {name: bool(check()) for name, check in request.app.state.health_checks.items()}
-    ok = all(checks.values())
-    return JSONResponse({"status": "ok" if ok else "degraded", **checks}, 200 if ok else 503)
+    """200 when every check passes, else 503; see :mod:`gateway.http.health`."""
+    verdicts, details = await run_checks(request.app.state.health_checks)
+    ok = all(verdicts.values())
+    body: dict[str, Any] = {"status": "ok" if ok else "degraded", **verdicts}
+    if details:
+        body["detail"] = details
+    return JSONResponse(body, 200 if ok else 503)
 
 
 async def metrics(request: Request) -> Response:
@@ -34,6 +40,7 @@ def build_app(state: dict[str, Any], extra_routes: Sequence[BaseRoute] = ()) -> 
         Route("/healthz", healthz),
         Route("/metrics", metrics),
         *api_routes(),
+        *operate_routes(),
         *extra_routes,
     ]
     app = Starlette(routes=routes)

@@ -7,17 +7,20 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 
-import aiomqtt
-
 from firmware_protocol.codec import encode_ack
 from firmware_protocol.messages import Ack
-from firmware_protocol.topics import Channel, topic
+from firmware_protocol.topics import Channel
 from gateway import metrics
+from gateway.logonce import LogOnce
 from gateway.store.intake import StageUpdate
+from gateway.zones import Downlinks, Publisher, Unroutable
 
 log = logging.getLogger(__name__)
 
-ClientSource = Callable[[], Awaitable[aiomqtt.Client]]
+ClientSource = Callable[[], Awaitable[Publisher]]
+#: How long one ack may take to be confirmed by the broker (PUBACK) before it is left to
+#: the resender: a publish in flight when a connection drops is never confirmed.
+PUBLISH_TIMEOUT_S = 10.0
 Confirm = Callable[[Sequence[StageUpdate]], Awaitable[None]]
 
 
@@ -29,12 +32,15 @@ class AckPublisher:
     """
 
     def __init__(
-        self, client: ClientSource, maxsize: int, confirm: Confirm, batch: int = 500
-    ) -> None:
+        self, client: ClientSource, maxsize: int, confirm: Confirm,
+        downlinks: Downlinks | None = None, batch: int = 500,
+    ) -> None:  # fmt: skip
         self._client = client
         self._confirm = confirm
+        self._downlinks = downlinks or Downlinks({}, bridged=False)
         self._queue: asyncio.Queue[StageUpdate] = asyncio.Queue(maxsize)
         self._batch = batch
+        self._log_once = LogOnce(log)
 
     async def submit(self, updates: Sequence[StageUpdate]) -> None:
         for update in updates:
@@ -49,17 +55,37 @@ class AckPublisher:
             results = await asyncio.gather(
                 *(self._publish(client, update) for update in batch), return_exceptions=True
             )
+            unroutable = [
+                u for u, r in zip(batch, results, strict=True) if isinstance(r, Unroutable)
+            ]
             failures = [r for r in results if isinstance(r, BaseException)]
+            failures = [r for r in failures if not isinstance(r, Unroutable)]
+            if unroutable:
+                self._drop_unroutable(unroutable)
             if failures:
                 # Left in the ack outbox: the resender publishes them again later.
                 metrics.ACK_FAILURES.inc(len(failures))
                 log.warning("%d acks not published: %s", len(failures), failures[0])
             sent = [u for u, r in zip(batch, results, strict=True) if r is None]
-            await self._confirm(sent)
+            await self._confirm([*sent, *unroutable])
 
-    async def _publish(self, client: aiomqtt.Client, update: StageUpdate) -> None:
-        ack = Ack(update.alert_id, update.stage, time.time(), update.by, update.eta_s, update.note)
-        await client.publish(topic(update.terminal_id, Channel.ACK), encode_ack(ack), qos=1)
+    def _drop_unroutable(self, updates: Sequence[StageUpdate]) -> None:
+        """A terminal no longer in the registry has no zone to reach: its acks are
+        confirmed as done (nobody is left to hear them), counted and logged."""
+        metrics.ACK_FAILURES.inc(len(updates))
+        for update in updates:
+            self._log_once.warning(
+                update.terminal_id, time.time(),
+                "ack %s for %s/%s dropped: the terminal has no zone in the registry",
+                update.stage.value, update.terminal_id, update.alert_id,
+            )  # fmt: skip
+
+    async def _publish(self, client: Publisher, update: StageUpdate) -> None:
+        name = self._downlinks.topic(update.terminal_id, Channel.ACK)
+        async with asyncio.timeout(PUBLISH_TIMEOUT_S):
+            ack = Ack(update.alert_id, update.stage, time.time(), update.by, update.eta_s,
+                      update.note)  # fmt: skip
+            await client.publish(name, encode_ack(ack), qos=1)
         metrics.ACKS.labels(update.stage.value).inc()
 
 

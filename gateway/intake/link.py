@@ -1,9 +1,24 @@
-"""The gateway's connection to the terminals' broker: subscribe, batch, reconnect.
+"""The gateway's connection to the terminals' broker: several sessions, one intake.
+
+Mosquitto queues per client session, and a few terminals flooding their own topics fill
+the queue of every session that subscribes to them. So the gateway reads through separate
+sessions ("lanes"), each with its own queue on the broker:
+
+* on a single broker, ``alerts`` (every terminal's alarms; it also carries the downlinks,
+  acks and commands) and ``telemetry`` (health, status, the broker's own state): health
+  and status never queue ahead of an alarm, however much of them piles up;
+* on a district broker, the same two per zone (town) plus one for the brokers' state: a
+  town whose terminals flood fills only its own town's queues, and every other town's
+  alarms flow as before. Acks and commands for a town go out on that town's lane.
+
+All lanes feed one :class:`~gateway.intake.queue.IntakeQueue` (alerts first), drained by
+one consumer in batches of up to ``intake.batch_max``. Zones come from the registry at
+start: a new town broker needs a gateway restart.
 
 paho-mqtt acknowledges QoS 1 at the MQTT level on receipt; the alarm path's real
 acknowledgement is the application ``received`` ack, sent only after the commit, and a
-terminal retransmits until it has one. Losing in-memory messages on a crash or
-reconnect therefore delays an alert but never loses it.
+terminal retransmits until it has one. Losing in-memory messages on a crash therefore
+delays an alert but never loses it.
 """
 
 from __future__ import annotations
@@ -12,30 +27,77 @@ import asyncio
 import logging
 import socket
 import ssl
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from firmware_protocol.topics import UPLINK, subscription
-from gateway import metrics
+from firmware_protocol.topics import Channel
+from gateway import availability, tls
 from gateway.config import IntakeConfig, MqttConfig
 from gateway.core.backoff import Backoff
-from gateway.intake.queue import IntakeQueue, factory
+from gateway.intake.monitor import BrokerMonitor
+from gateway.intake.queue import bounded_queue, feeding
 from gateway.intake.router import Raw
+from gateway.linkstate import LinkState
+from gateway.zones import Unroutable, monitor_filters, split_zone, uplink_filters
 
 log = logging.getLogger(__name__)
 
 RECONNECT = Backoff(base=0.5, cap=30.0)
 NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+ALERT, TELEMETRY = [Channel.ALERT], [Channel.HEALTH, Channel.STATUS]
 
 Handler = Callable[[list[Raw]], Awaitable[None]]
+#: The lanes that carry the gateway's availability (single broker, district broker).
+ANNOUNCERS = ("alerts", "monitor")
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """One MQTT session of the gateway, with its own queue on the broker."""
+
+    name: str
+    client_id: str
+    filters: tuple[str, ...]
+    zone: str | None = None
+    downlinks: bool = False  # publishes the acks and commands of its zone
+
+
+def lanes_for(cfg: MqttConfig, zones: Sequence[str] = ()) -> tuple[Lane, ...]:
+    """The sessions for a single broker, or for a district broker with ``zones``.
+
+    Client ids beyond ``mqtt.client_id`` contain a ``.``, which no terminal id does.
+    """
+    cid, share = cfg.client_id, cfg.share_group
+    if not cfg.bridged:
+        return (
+            Lane("alerts", cid, tuple(uplink_filters(False, share, ALERT)), None, True),
+            Lane("telemetry", f"{cid}.telemetry",
+                 (*uplink_filters(False, share, TELEMETRY), *monitor_filters(False))),
+        )  # fmt: skip
+    lanes = []
+    for zone in zones:
+        alerts = tuple(uplink_filters(True, share, ALERT, zone))
+        lanes.append(Lane(f"alerts-{zone}", f"{cid}.alerts.{zone}", alerts, zone, True))
+        telemetry = tuple(uplink_filters(True, share, TELEMETRY, zone))
+        lanes.append(Lane(f"telemetry-{zone}", f"{cid}.telemetry.{zone}", telemetry, zone))
+    lanes.append(Lane("monitor", f"{cid}.monitor", tuple(monitor_filters(True))))
+    return tuple(lanes)
 
 
 class BrokerLink:
-    """Owns the aiomqtt client; ``run()`` keeps it connected and feeds ``handler``."""
+    """Owns the gateway's MQTT sessions; ``run()`` keeps them connected and feeds ``handler``.
+
+    It is also the publisher of downlinks: :meth:`publish` sends on the lane of the
+    topic's zone. One lane (``alerts`` on a single broker, ``monitor`` on a district
+    broker) carries the gateway's availability: a retained ``online`` when it connects,
+    ``offline`` as its last will.
+    """
 
     def __init__(
         self,
@@ -43,32 +105,61 @@ class BrokerLink:
         intake: IntakeConfig,
         handler: Handler,
         backoff: Backoff = RECONNECT,
-        tls: ssl.SSLContext | None = None,
+        tls_context: ssl.SSLContext | None = None,
+        broker_name: str = "site",
+        zones: Sequence[str] = (),
     ) -> None:
         self._cfg = mqtt
         self._intake = intake
         self._handler = handler
         self._backoff = backoff
-        self._tls = tls
-        self._queue: IntakeQueue | None = None
-        self._client: aiomqtt.Client | None = None
-        self._connected = asyncio.Event()
+        self._tls = tls_context
+        self.lanes = lanes_for(mqtt, zones)
+        self._downlink_lanes = {lane.zone: lane.name for lane in self.lanes if lane.downlinks}
+        self._queue = bounded_queue(intake.alert_queue_max, intake.telemetry_queue_max)
+        self._monitor = BrokerMonitor(broker_name)
+        self._clients: dict[str, aiomqtt.Client] = {}
+        self._changed = asyncio.Event()
+        self.state = LinkState("terminals", f"{mqtt.host}:{mqtt.port}")
+        self.availability_topic = availability.availability_topic(
+            availability.TERMINALS_PREFIX, mqtt.client_id
+        )
+        self._announcer = next(lane.name for lane in self.lanes if lane.name in ANNOUNCERS)
 
     @property
     def connected(self) -> bool:
-        return self._client is not None
+        """Every session is up."""
+        return len(self._clients) == len(self.lanes)
 
-    async def wait_connected(self) -> aiomqtt.Client:
-        """The live client, once there is one."""
-        while self._client is None:
-            self._connected.clear()
-            await self._connected.wait()
-        return self._client
+    async def wait_connected(self) -> BrokerLink:
+        """Until every session is up; then the link itself publishes downlinks."""
+        await self.wait_all()
+        return self
 
-    def _set_queue(self, queue: IntakeQueue) -> None:
-        self._queue = queue
+    async def wait_all(self) -> None:
+        while not self.connected:
+            self._changed.clear()
+            await self._changed.wait()
 
-    def _make_client(self) -> aiomqtt.Client:
+    async def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        """Publish a downlink on its zone's lane, once that lane is up (the caller bounds
+        the wait). A zone without a lane (not in the registry at start) is Unroutable."""
+        zone = split_zone(topic)[0] if self._cfg.bridged else None
+        name = self._downlink_lanes.get(zone)
+        if name is None:
+            raise Unroutable(f"no session for zone {zone!r}: restart the gateway for a new town")
+        while (client := self._clients.get(name)) is None:
+            self._changed.clear()
+            await self._changed.wait()
+        await client.publish(topic, payload, qos=qos)
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as tg:
+            for lane in self.lanes:
+                tg.create_task(self._keep(lane), name=f"broker-{lane.name}")
+            tg.create_task(self._consume(), name="broker-intake")
+
+    def _make_client(self, lane: Lane) -> aiomqtt.Client:
         v5 = self._cfg.protocol == "5"
         kwargs: dict[str, Any] = {}
         if v5:
@@ -76,18 +167,22 @@ class BrokerLink:
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
             props.SessionExpiryInterval = 60
             kwargs["properties"] = props
+        else:
+            # A lone gateway keeps its sessions: the broker queues what arrives while it
+            # restarts. In a shared group a dead member must not hold messages back.
+            kwargs["clean_session"] = self._cfg.share_group is not None
+        if lane.name == self._announcer:
+            kwargs["will"] = availability.last_will(self.availability_topic)
         return aiomqtt.Client(
             self._cfg.host,
             self._cfg.port,
             username=self._cfg.username,
             password=self._cfg.password.get_secret_value() or None,
-            identifier=self._cfg.client_id,
+            identifier=lane.client_id,
             protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
             keepalive=self._cfg.keepalive_s,
             max_inflight_messages=self._cfg.max_inflight,
-            queue_type=factory(  # type: ignore[arg-type]
-                self._intake.alert_queue_max, self._intake.telemetry_queue_max, self._set_queue
-            ),
+            queue_type=feeding(self._queue),  # type: ignore[arg-type]
             tls_context=self._tls,
             # Acks are small writes on a busy socket: without this, Nagle's algorithm
             # holds them for the peer's delayed ACK (~40 ms on Linux).
@@ -95,39 +190,63 @@ class BrokerLink:
             **kwargs,
         )
 
-    async def run(self) -> None:
-        """Connect, consume, and reconnect with backoff for as long as it runs."""
+    async def _keep(self, lane: Lane) -> None:
+        """Connect one session and reconnect with backoff for as long as it runs."""
         attempt = 0
+        where = f"broker {self._cfg.host}:{self._cfg.port} ({lane.name})"
         while True:
             try:
-                async with self._make_client() as client:
+                async with self._make_client(lane) as client:
                     attempt = 0
-                    await self._on_connect(client)
-                    await self._consume(client)
+                    await self._on_connect(lane, client)
+                    try:
+                        async for _ in client.messages:  # the feed holds nothing: watches
+                            pass
+                    except asyncio.CancelledError:
+                        if lane.name == self._announcer:
+                            await availability.withdraw(client, self.availability_topic)
+                        raise
             except aiomqtt.MqttError as exc:
-                metrics.MQTT_RECONNECTS.labels("terminals").inc()
-                log.warning("broker %s:%s: %s; reconnecting", self._cfg.host, self._cfg.port, exc)
+                tls.count_failure("terminals", exc)
+                # Every lane meets the same outage: the state logs each reason once.
+                log.debug("%s: %s", where, exc)
+                self.state.down(exc)
             finally:
-                self._client = None
-                metrics.MQTT_CONNECTED.labels("terminals").set(0)
+                self._set(lane, None)
             await asyncio.sleep(self._backoff.delay(attempt))
             attempt += 1
 
-    async def _on_connect(self, client: aiomqtt.Client) -> None:
+    async def _on_connect(self, lane: Lane, client: aiomqtt.Client) -> None:
         # Acks are published many at a time on purpose; don't warn about it.
         client.pending_calls_threshold = 10 * self._cfg.max_inflight
-        for channel in sorted(UPLINK):
-            await client.subscribe(subscription(channel, self._cfg.share_group), qos=1)
-        self._client = client
-        self._connected.set()
-        metrics.MQTT_CONNECTED.labels("terminals").set(1)
-        log.info("connected to broker %s:%s", self._cfg.host, self._cfg.port)
+        await client.subscribe([(f, 1) for f in lane.filters])
+        if lane.name == self._announcer:
+            await availability.announce(client, self.availability_topic)
+        self._set(lane, client)
+        log.debug("session %s connected", lane.name)
+        if self.connected:
+            log.info("connected to broker %s:%s (%d sessions)", self._cfg.host, self._cfg.port,
+                     len(self.lanes))  # fmt: skip
 
-    async def _consume(self, client: aiomqtt.Client) -> None:
+    def _set(self, lane: Lane, client: aiomqtt.Client | None) -> None:
+        if client is None:
+            self._clients.pop(lane.name, None)
+        else:
+            self._clients[lane.name] = client
+            if self.connected:
+                self.state.up()
+        self._changed.set()
+
+    async def _consume(self) -> None:
         limit = self._intake.batch_max
-        async for first in client.messages:
-            rest = self._queue.get_batch(limit - 1) if self._queue else []
-            await self._handler([_raw(m) for m in (first, *rest)])
+        queue, monitor = self._queue, self._monitor
+        while True:
+            first = await queue.get()
+            now = time.time()
+            raws = [_raw(m) for m in (first, *queue.get_batch(limit - 1))]
+            raws = [r for r in raws if not monitor.observe(r.topic, r.payload, now)]
+            if raws:
+                await self._handler(raws)
 
 
 def _raw(message: aiomqtt.Message) -> Raw:

@@ -1,9 +1,11 @@
 """The broker's incoming queue, with the gateway's shedding policy.
 
 aiomqtt puts every received message here (``queue_type``). Alerts come out first, so a
-backlog of telemetry never delays an emergency. When full, telemetry is shed oldest
-first; alerts are shed only beyond their own, much larger bound — and a shed alert is
-not lost: its terminal keeps retransmitting until it gets ``received``.
+backlog of telemetry never delays an emergency, and alerts are served by sender in turn,
+so a terminal flooding its alert topic delays nobody else's alarm. When full, telemetry is
+shed oldest first; a sender with more than :data:`PER_SENDER_ALERTS` alerts waiting sheds
+its own oldest — and a shed alert is not lost: its terminal keeps retransmitting until it
+gets ``received``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,55 @@ from aiomqtt import Message
 from gateway import metrics
 
 ALERT_SUFFIX = "/alert"
+#: Alerts one terminal may have waiting; a real one has a few at most.
+PER_SENDER_ALERTS = 64
+
+
+class _FairLane:
+    """Alerts by sender (its topic), served round-robin; FIFO within each sender."""
+
+    def __init__(self) -> None:
+        self._parts: dict[str, deque[Message]] = {}
+        self._turns: deque[str] = deque()
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def append(self, item: Message, limit: int) -> bool:
+        """Queue ``item``; True when that made the lane shed an older alert."""
+        key = item.topic.value
+        part = self._parts.get(key)
+        if part is None:
+            part = self._parts[key] = deque()
+            self._turns.append(key)
+        shed = len(part) >= PER_SENDER_ALERTS or self._size >= limit
+        if shed:
+            victim = part if part else self._parts[self._turns[0]]
+            victim.popleft()
+            self._size -= 1
+        part.append(item)
+        self._size += 1
+        return shed
+
+    def popleft(self) -> Message:
+        key = self._turns[0]
+        part = self._parts[key]
+        item = part.popleft()
+        self._size -= 1
+        if part:
+            self._turns.rotate(-1)
+        else:
+            self._turns.popleft()
+            del self._parts[key]
+        return item
 
 
 class _Lanes:
-    """The queue's storage: two FIFO lanes that ``asyncio.Queue`` sees as one."""
+    """The queue's storage: two lanes that ``asyncio.Queue`` sees as one."""
 
     def __init__(self) -> None:
-        self.alerts: deque[Message] = deque()
+        self.alerts = _FairLane()
         self.telemetry: deque[Message] = deque()
 
     def __len__(self) -> int:
@@ -31,7 +75,7 @@ class _Lanes:
 
 
 class IntakeQueue(asyncio.Queue[Message]):
-    """Two lanes behind one ``asyncio.Queue`` interface. Configure via :func:`factory`."""
+    """Two lanes behind one ``asyncio.Queue`` interface. Make with :func:`bounded_queue`."""
 
     alert_max = 200_000
     telemetry_max = 20_000
@@ -41,12 +85,13 @@ class IntakeQueue(asyncio.Queue[Message]):
 
     def _put(self, item: Message) -> None:
         if item.topic.value.endswith(ALERT_SUFFIX):
-            lane, limit, name = self._queue.alerts, self.alert_max, "alert"
-        else:
-            lane, limit, name = self._queue.telemetry, self.telemetry_max, "telemetry"
-        if len(lane) >= limit:
+            if self._queue.alerts.append(item, self.alert_max):
+                metrics.SHED.labels("alert").inc()
+            return
+        lane = self._queue.telemetry
+        if len(lane) >= self.telemetry_max:
             lane.popleft()
-            metrics.SHED.labels(name).inc()
+            metrics.SHED.labels("telemetry").inc()
         lane.append(item)
 
     def _get(self) -> Message:
@@ -61,16 +106,31 @@ class IntakeQueue(asyncio.Queue[Message]):
         return batch
 
 
-def factory(
-    alert_max: int, telemetry_max: int, created: Callable[[IntakeQueue], None]
-) -> Callable[..., IntakeQueue]:
-    """A ``queue_type`` for aiomqtt that reports each queue it creates."""
+def bounded_queue(alert_max: int, telemetry_max: int) -> IntakeQueue:
+    """An intake queue whose lanes shed beyond these bounds."""
+    queue = IntakeQueue(maxsize=0)  # bounds are per lane, see _put
+    queue.alert_max = alert_max
+    queue.telemetry_max = telemetry_max
+    return queue
 
-    def make(maxsize: int = 0) -> IntakeQueue:
-        queue = IntakeQueue(maxsize=0)  # bounds are per lane, see _put
-        queue.alert_max = alert_max
-        queue.telemetry_max = telemetry_max
-        created(queue)
-        return queue
+
+class Feed(asyncio.Queue[Message]):
+    """What one MQTT session's aiomqtt client puts messages into: each goes straight on
+    to the shared :class:`IntakeQueue`, so one consumer reads every session, alerts
+    first. Nothing ever waits here: iterating the client only watches the connection."""
+
+    def __init__(self, target: IntakeQueue) -> None:
+        super().__init__()
+        self._target = target
+
+    def put_nowait(self, item: Message) -> None:
+        self._target.put_nowait(item)
+
+
+def feeding(target: IntakeQueue) -> Callable[..., Feed]:
+    """A ``queue_type`` for aiomqtt that feeds ``target``."""
+
+    def make(maxsize: int = 0) -> Feed:
+        return Feed(target)
 
     return make

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+import aiosqlite
+
 from firmware_protocol.messages import Stage
+from gateway import metrics
 from gateway.core.events import Event, Priority
 from gateway.store.db import Database
 from gateway.store.events import insert_events
@@ -45,6 +49,21 @@ def _stage_event(advance: Advance, region: tuple[str, ...], now: float) -> Event
     )
 
 
+@dataclass(slots=True)
+class StageWriter:
+    """Stage changes inside a transaction opened by :meth:`AlertStore.transaction`, so
+    that other rows (a call sequence, a service request) commit together with them."""
+
+    conn: aiosqlite.Connection
+    sinks: Sequence[str]
+    #: (kind, stage, seconds since received) of every move, observed after the commit.
+    moved: list[tuple[str, str, float]] = field(default_factory=list)
+
+    async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
+        """Apply stage changes that move an alert forward; return those that did."""
+        return await advance_in(self.conn, advances, self.sinks, now, self.moved)
+
+
 class AlertStore:
     """Stage changes and queries over ``alerts`` and ``alert_timeline``."""
 
@@ -52,44 +71,30 @@ class AlertStore:
         self._db = db
         self._sinks = list(sinks)
 
-    async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
-        """Apply stage changes that move an alert forward; return those that did.
+    @property
+    def db(self) -> Database:
+        return self._db
 
-        ``accepted`` and ``resolved`` also become events, so that every other party (and
-        the command center itself, if the console made the change) learns of them.
+    @property
+    def sinks(self) -> list[str]:
+        return list(self._sinks)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[StageWriter]:
+        """One write transaction in which alerts may move forward.
+
+        The one place where stage changes are committed: once the commit succeeded,
+        each move's time since receipt is observed in ``gateway_alert_stage_seconds``.
         """
-        moved: list[StageUpdate] = []
-        events: list[Event] = []
         async with self._db.transaction() as conn:
-            for adv in advances:
-                cursor = await conn.execute(
-                    "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
-                    " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
-                    " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
-                    " WHERE terminal_id = ? AND alert_id = ? AND stage_rank < ?"
-                    " RETURNING district, town, village, accepted_by, eta_s",
-                    (adv.stage.value, adv.stage.rank, now, adv.stage.value, adv.actor,
-                     adv.stage.value, adv.eta_s, adv.terminal_id, adv.alert_id, adv.stage.rank),
-                )  # fmt: skip
-                row = await cursor.fetchone()
-                await cursor.close()
-                if row is None:
-                    continue
-                await conn.execute(
-                    "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (adv.terminal_id, adv.alert_id, adv.stage.value, now, adv.actor, adv.note),
-                )
-                # Who took it (accepted) or closed it (resolved); no name for "delivered".
-                by = None if adv.stage is Stage.DELIVERED else adv.actor
-                moved.append(
-                    StageUpdate(adv.terminal_id, adv.alert_id, adv.stage,
-                                by=by, eta_s=row["eta_s"], note=adv.note)
-                )  # fmt: skip
-                if adv.stage is not Stage.DELIVERED:
-                    events.append(_stage_event(adv, (row[0], row[1], row[2]), now))
-            await insert_events(conn, events, self._sinks, now)
-        return moved
+            writer = StageWriter(conn, self._sinks)
+            yield writer
+        observe_stages(writer.moved)
+
+    async def advance(self, advances: Sequence[Advance], now: float) -> list[StageUpdate]:
+        """Apply stage changes that move an alert forward; return those that did."""
+        async with self.transaction() as writer:
+            return await writer.advance(advances, now)
 
     async def mark_acked(self, updates: Sequence[StageUpdate]) -> None:
         """The broker accepted these acks: they leave the ack outbox."""
@@ -159,6 +164,96 @@ class AlertStore:
         )
         async with self._db.reader.execute(query, [*params, limit]) as cursor:
             return [_alert_json(dict(row)) async for row in cursor]
+
+
+#: Alerts per UPDATE statement (two parameters each, well under SQLite's limit).
+_CHUNK = 400
+
+
+async def _move(
+    conn: aiosqlite.Connection, group: Sequence[Advance], now: float
+) -> dict[tuple[str, str], aiosqlite.Row]:
+    """Move every alert of ``group`` (same stage, actor, note, ETA) that is behind it;
+    return the moved ones' region and acceptance, by key. One statement per chunk."""
+    first = group[0]
+    stage = first.stage
+    moved: dict[tuple[str, str], aiosqlite.Row] = {}
+    for start in range(0, len(group), _CHUNK):
+        chunk = group[start : start + _CHUNK]
+        keys = ",".join("(?,?)" for _ in chunk)
+        rows = await conn.execute_fetchall(
+            "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
+            " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
+            " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
+            f" WHERE (terminal_id, alert_id) IN (VALUES {keys}) AND stage_rank < ?"
+            " RETURNING terminal_id, alert_id, district, town, village, accepted_by, eta_s,"
+            " kind, received_at",
+            (stage.value, stage.rank, now, stage.value, first.actor, stage.value, first.eta_s,
+             *(part for adv in chunk for part in (adv.terminal_id, adv.alert_id)), stage.rank),
+        )  # fmt: skip
+        moved.update({(row[0], row[1]): row for row in rows})
+    return moved
+
+
+#: What :func:`observe_stages` takes: (kind, stage, seconds since the alarm was received).
+Observed = list[tuple[str, str, float]]
+
+
+def observe_stages(observed: Observed) -> None:
+    """Count committed moves in ``gateway_alert_stage_seconds``; call after the commit."""
+    for kind, stage, seconds in observed:
+        metrics.ALERT_STAGE_SECONDS.labels(kind, stage).observe(seconds)
+
+
+async def advance_in(
+    conn: aiosqlite.Connection, advances: Sequence[Advance], sinks: Sequence[str], now: float,
+    observed: Observed | None = None,
+) -> list[StageUpdate]:  # fmt: skip
+    """Move alerts forward inside the caller's transaction; return the moves made, in
+    the order asked.
+
+    ``accepted`` and ``resolved`` also become events, so that every other party (and
+    the command center itself, if the console made the change) learns of them. Each
+    move's time since receipt is added to ``observed``, for :func:`observe_stages` once
+    the caller's transaction committed.
+    """
+    groups: dict[tuple[Any, ...], list[Advance]] = {}
+    for adv in advances:
+        groups.setdefault((adv.stage, adv.actor, adv.note, adv.eta_s), []).append(adv)
+    rows: dict[tuple[str, str], aiosqlite.Row] = {}
+    for group in groups.values():
+        rows.update(await _move(conn, group, now))
+    moved = {(key, group[0].stage) for group in groups.values() for key in rows}
+    done = []
+    for adv in advances:  # in the order asked, each move once
+        key = ((adv.terminal_id, adv.alert_id), adv.stage)
+        if key in moved and key[0] in rows:
+            moved.discard(key)
+            done.append(adv)
+    await conn.executemany(
+        "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        [(a.terminal_id, a.alert_id, a.stage.value, now, a.actor, a.note) for a in done],
+    )
+    events = [
+        _stage_event(a, tuple(rows[(a.terminal_id, a.alert_id)][2:5]), now)
+        for a in done
+        if a.stage is not Stage.DELIVERED
+    ]
+    await insert_events(conn, events, sinks, now)
+    if observed is not None:
+        for a in done:
+            row = rows[(a.terminal_id, a.alert_id)]
+            observed.append((row["kind"], a.stage.value, max(0.0, now - row["received_at"])))
+    return [_update(a, rows[(a.terminal_id, a.alert_id)]) for a in done]
+
+
+def _update(adv: Advance, row: aiosqlite.Row) -> StageUpdate:
+    # Who took it (accepted) or closed it (resolved); no name for "delivered".
+    by = None if adv.stage is Stage.DELIVERED else adv.actor
+    return StageUpdate(
+        adv.terminal_id, adv.alert_id, adv.stage, by=by, eta_s=row["eta_s"], note=adv.note
+    )
 
 
 def _alert_json(row: dict[str, Any]) -> dict[str, Any]:

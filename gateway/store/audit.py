@@ -5,7 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import aiosqlite
+
 from gateway.store.db import Database
+
+
+async def audit_in(
+    conn: aiosqlite.Connection, actor: str, action: str, target: str,
+    detail: dict[str, Any], now: float,
+) -> None:  # fmt: skip
+    """One audit entry inside the caller's transaction (with the change it records)."""
+    await conn.execute(
+        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        (now, actor, action, target, json.dumps(detail, ensure_ascii=False)),
+    )
 
 
 class AuditLog:
@@ -16,10 +29,7 @@ class AuditLog:
         self, actor: str, action: str, target: str, detail: dict[str, Any], now: float
     ) -> None:
         async with self._db.transaction() as conn:
-            await conn.execute(
-                "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
-                (now, actor, action, target, json.dumps(detail, ensure_ascii=False)),
-            )
+            await audit_in(conn, actor, action, target, detail, now)
 
     async def recent(self, limit: int = 200) -> list[dict[str, Any]]:
         async with self._db.reader.execute(

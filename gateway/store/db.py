@@ -1,4 +1,4 @@
-"""The SQLite file: opening it, its schema, and one-writer transactions.
+"""The SQLite file: opening (and upgrading) it, and one-writer transactions.
 
 WAL mode so readers (API, console) never block the writer; ``synchronous=FULL`` by
 default so a committed alert survives power loss, not just a process crash. Every write
@@ -10,6 +10,7 @@ interleaving safe.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import sqlite3
 from collections.abc import AsyncIterator
@@ -18,114 +19,30 @@ from pathlib import Path
 
 import aiosqlite
 
-from gateway.errors import StoreError
+from gateway import metrics
+from gateway.errors import StoreError, StoreFull, StoreReadOnly
+from gateway.store import schema
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+#: SQLite's primary result codes (``sqlite3.Error.sqlite_errorcode & 0xFF``) and errnos
+#: that no retry inside the process can cure.
+_FULL, _READONLY = {13}, {8}
+_FULL_ERRNO = {errno.ENOSPC, errno.EDQUOT}
+_READONLY_ERRNO = {errno.EROFS, errno.EACCES, errno.EPERM}
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS alerts (
-    terminal_id TEXT NOT NULL,
-    alert_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    origin TEXT NOT NULL,
-    pressed_at REAL NOT NULL,
-    received_at REAL NOT NULL,
-    stage TEXT NOT NULL DEFAULT 'received',
-    stage_rank INTEGER NOT NULL DEFAULT 0,
-    district TEXT NOT NULL,
-    town TEXT NOT NULL,
-    village TEXT NOT NULL,
-    detail TEXT NOT NULL DEFAULT '{}',
-    accepted_by TEXT,
-    eta_s INTEGER,
-    escalation_level INTEGER NOT NULL DEFAULT 0,
-    acked_rank INTEGER NOT NULL DEFAULT -1,
-    updated_at REAL NOT NULL,
-    PRIMARY KEY (terminal_id, alert_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS alerts_by_rank ON alerts (stage_rank, received_at);
-CREATE INDEX IF NOT EXISTS alerts_by_time ON alerts (received_at);
-CREATE INDEX IF NOT EXISTS alerts_by_update ON alerts (updated_at);
-CREATE INDEX IF NOT EXISTS alerts_open ON alerts (received_at) WHERE stage_rank < 3;
-CREATE INDEX IF NOT EXISTS alerts_unaccepted ON alerts (received_at) WHERE stage_rank < 2;
--- Stages committed but not yet confirmed published to the terminal (the ack outbox).
-CREATE INDEX IF NOT EXISTS alerts_unacked ON alerts (updated_at) WHERE acked_rank < stage_rank;
 
-CREATE TABLE IF NOT EXISTS alert_timeline (
-    id INTEGER PRIMARY KEY,
-    terminal_id TEXT NOT NULL,
-    alert_id TEXT NOT NULL,
-    action TEXT NOT NULL,
-    at REAL NOT NULL,
-    actor TEXT,
-    note TEXT
-);
-CREATE INDEX IF NOT EXISTS timeline_by_alert ON alert_timeline (terminal_id, alert_id, at);
-
-CREATE TABLE IF NOT EXISTS health (
-    terminal_id TEXT NOT NULL,
-    report_id TEXT NOT NULL,
-    ts REAL NOT NULL,
-    received_at REAL NOT NULL,
-    vitals TEXT NOT NULL,
-    PRIMARY KEY (terminal_id, report_id)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS health_by_terminal ON health (terminal_id, ts);
-
-CREATE TABLE IF NOT EXISTS terminal_state (
-    terminal_id TEXT PRIMARY KEY,
-    last_seen REAL NOT NULL,
-    online INTEGER NOT NULL DEFAULT 1,
-    reported_offline INTEGER NOT NULL DEFAULT 0,
-    will_at REAL,
-    offline_at REAL,
-    battery_pct INTEGER,
-    signal_dbm INTEGER,
-    firmware TEXT,
-    last_selftest_at REAL,
-    selftest_missed INTEGER NOT NULL DEFAULT 0,
-    flap_penalty REAL NOT NULL DEFAULT 0,
-    flap_at REAL NOT NULL DEFAULT 0,
-    muted INTEGER NOT NULL DEFAULT 0
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS terminal_state_by_seen ON terminal_state (online, last_seen);
-
-CREATE TABLE IF NOT EXISTS events (
-    event_id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    occurred_at REAL NOT NULL,
-    source TEXT NOT NULL,
-    body TEXT NOT NULL,
-    created_at REAL NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS outbox (
-    event_id TEXT NOT NULL,
-    sink TEXT NOT NULL,
-    priority INTEGER NOT NULL,
-    created_at REAL NOT NULL,
-    next_attempt_at REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    lease_until REAL NOT NULL DEFAULT 0,
-    lease_owner TEXT,
-    last_error TEXT,
-    dead INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (event_id, sink)
-);
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (sink, dead, priority, next_attempt_at);
-
-CREATE TABLE IF NOT EXISTS audit_log (
-    id INTEGER PRIMARY KEY,
-    at REAL NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    target TEXT,
-    detail TEXT
-);
-"""
+def store_error(exc: sqlite3.Error | OSError, what: str) -> StoreError:
+    """``exc`` as the gateway's store error of the right kind (counted by kind)."""
+    if isinstance(exc, OSError):
+        full, readonly = exc.errno in _FULL_ERRNO, exc.errno in _READONLY_ERRNO
+    else:
+        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        full, readonly = code in _FULL, code in _READONLY
+    kind: type[StoreError] = StoreFull if full else StoreReadOnly if readonly else StoreError
+    label = "full" if full else "read_only" if readonly else "other"
+    metrics.STORE_ERRORS.labels(label).inc()
+    return kind(f"{what}: {exc}")
 
 
 class Database:
@@ -149,16 +66,18 @@ class Database:
         try:
             await conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise StoreError(f"cannot begin transaction: {exc}") from exc
+            raise store_error(exc, "cannot begin transaction") from exc
         try:
             yield conn
-        except BaseException:
+        except BaseException as exc:
             await conn.rollback()
+            if isinstance(exc, sqlite3.Error):
+                raise store_error(exc, "write failed") from exc
             raise
         try:
             await conn.commit()
         except sqlite3.Error as exc:
-            raise StoreError(f"commit failed: {exc}") from exc
+            raise store_error(exc, "commit failed") from exc
 
     async def close(self) -> None:
         await self.reader.close()
@@ -167,27 +86,81 @@ class Database:
 
 async def _connect(path: Path, synchronous: str) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
-    await conn.execute("PRAGMA busy_timeout = 10000")
-    await conn.execute("PRAGMA journal_mode = WAL")
-    await conn.execute(f"PRAGMA synchronous = {synchronous}")
+    try:
+        await conn.execute("PRAGMA busy_timeout = 10000")
+        await conn.execute(f"PRAGMA synchronous = {synchronous}")
+    except BaseException:
+        await conn.close()
+        raise
     conn.row_factory = aiosqlite.Row
     return conn
 
 
+def _backup_before_upgrade(conn: sqlite3.Connection, path: Path) -> Path | None:
+    """A copy of a file about to be upgraded, so an upgrade can always be undone."""
+    start = schema.version(conn)
+    if start == 0 or start >= schema.LATEST:
+        return None
+    copy = path.with_name(f"{path.name}.schema-v{start}.bak")
+    with sqlite3.connect(copy) as target:
+        conn.backup(target)
+    target.close()
+    return copy
+
+
+def _probe_write(conn: sqlite3.Connection) -> None:
+    """Rewrite the header's version as it is: a file SQLite silently opened read-only
+    (write-protected file or directory) fails here, at start, not at the first alarm."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"PRAGMA user_version = {schema.version(conn)}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def prepare(path: Path) -> tuple[int, int]:
+    """WAL mode, then the schema ladder (see :mod:`gateway.store.schema`). Synchronous."""
+    conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        copy = _backup_before_upgrade(conn, path)
+        if copy is not None:
+            log.warning("upgrading %s; the previous version is kept in %s", path, copy)
+        versions = schema.migrate(conn)
+        _probe_write(conn)
+        return versions
+    finally:
+        conn.close()
+
+
 @asynccontextmanager
 async def open_database(path: Path, synchronous: str = "FULL") -> AsyncIterator[Database]:
-    """Open (and create or migrate) the database at ``path``."""
+    """Open the database at ``path``, creating or upgrading its schema first.
+
+    Any failure is a :class:`StoreError`, raised only after every connection (and its
+    thread) opened so far is closed again, so a caller that exits leaves nothing behind.
+    """
     if synchronous not in ("FULL", "NORMAL"):
         raise ValueError("synchronous must be FULL or NORMAL")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        writer = await _connect(path, synchronous)
-        await writer.executescript(SCHEMA)
-        await writer.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        reader = await _connect(path, synchronous)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        before, after = await asyncio.to_thread(prepare, path)
+    except (OSError, sqlite3.Error) as exc:
+        raise store_error(exc, f"{path}: cannot open database") from exc
+    if after > before:
+        log.info("database %s at schema version %d (was %d)", path, after, before)
+    opened: list[aiosqlite.Connection] = []
+    try:
+        for _ in range(2):
+            opened.append(await _connect(path, synchronous))
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: cannot open database: {exc}") from exc
-    db = Database(writer, reader)
+        for conn in opened:
+            await conn.close()
+        raise store_error(exc, f"{path}: cannot open database") from exc
+    db = Database(*opened)
     try:
         yield db
     finally:

@@ -6,13 +6,12 @@ so a retransmitted alert whose delivery already completed is never delivered aga
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import aiosqlite
 
-from gateway.core.events import Event
+from gateway.core.events import Event, compact_json
 
 if TYPE_CHECKING:
     from gateway.store.db import Database
@@ -22,43 +21,45 @@ def _placeholders(count: int) -> str:
     return ",".join("?" * count)
 
 
-async def existing_ids(conn: aiosqlite.Connection, event_ids: Sequence[str]) -> set[str]:
-    """Which of ``event_ids`` are already stored."""
-    found: set[str] = set()
-    for start in range(0, len(event_ids), 500):
-        chunk = event_ids[start : start + 500]
-        query = f"SELECT event_id FROM events WHERE event_id IN ({_placeholders(len(chunk))})"
-        async with conn.execute(query, chunk) as cursor:
-            found.update([row[0] async for row in cursor])
-    return found
+#: Events per INSERT statement (seven parameters each, well under SQLite's limit).
+_CHUNK = 1000
+
+
+async def _insert_new(conn: aiosqlite.Connection, events: Sequence[Event], now: float) -> set[str]:
+    """Insert the events not stored yet; return the ids of those that were new."""
+    fresh: set[str] = set()
+    for start in range(0, len(events), _CHUNK):
+        chunk = events[start : start + _CHUNK]
+        rows = await conn.execute_fetchall(
+            "INSERT INTO events (event_id, type, priority, occurred_at, source, body, created_at)"
+            f" VALUES {','.join(['(?,?,?,?,?,?,?)'] * len(chunk))}"
+            " ON CONFLICT DO NOTHING RETURNING event_id",
+            [value for e in chunk for value in
+             (e.event_id, e.type, int(e.priority), e.occurred_at, e.source,
+              compact_json(e.to_json()), now)],
+        )  # fmt: skip
+        fresh.update(row[0] for row in rows)
+    return fresh
 
 
 async def insert_events(
     conn: aiosqlite.Connection, events: Sequence[Event], sinks: Sequence[str], now: float
 ) -> list[Event]:
     """Insert new events and their outbox rows; return the events that were new."""
-    if not events:
+    if not sinks:
+        # Nothing to forward to: a health report's event would never be dropped.
+        events = [e for e in events if e.type != "health"]
+    unique = list({e.event_id: e for e in reversed(events)}.values())[::-1]
+    if not unique:
         return []
-    known = await existing_ids(conn, [e.event_id for e in events])
-    fresh: dict[str, Event] = {}
-    for event in events:
-        if event.event_id not in known:
-            fresh.setdefault(event.event_id, event)
-    await conn.executemany(
-        "INSERT OR IGNORE INTO events (event_id, type, priority, occurred_at, source, body,"
-        " created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [
-            (e.event_id, e.type, int(e.priority), e.occurred_at, e.source,
-             json.dumps(e.to_json(), ensure_ascii=False, separators=(",", ":")), now)
-            for e in fresh.values()
-        ],
-    )  # fmt: skip
+    fresh_ids = await _insert_new(conn, unique, now)
+    fresh = [e for e in unique if e.event_id in fresh_ids]
     await conn.executemany(
         "INSERT OR IGNORE INTO outbox (event_id, sink, priority, created_at, next_attempt_at)"
         " VALUES (?, ?, ?, ?, ?)",
-        [(e.event_id, sink, int(e.priority), now, now) for e in fresh.values() for sink in sinks],
+        [(e.event_id, sink, int(e.priority), now, now) for e in fresh for sink in sinks],
     )
-    return list(fresh.values())
+    return fresh
 
 
 class StoredEvents:

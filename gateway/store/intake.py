@@ -7,7 +7,6 @@ after this returns, i.e. after the commit.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +14,11 @@ from typing import Any
 import aiosqlite
 
 from firmware_protocol.messages import Stage, TerminalState
+from gateway.core.events import compact_json
 from gateway.core.intake import AlertRow, Cancel, IntakePlan, Seen
 from gateway.store.db import Database
 from gateway.store.events import insert_events
+from gateway.store.health import insert_reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +51,8 @@ async def _current_stages(
             "SELECT terminal_id, alert_id, stage, accepted_by, eta_s FROM alerts"
             f" WHERE (terminal_id, alert_id) IN (VALUES {values})"
         )
-        async with conn.execute(query, [part for key in chunk for part in key]) as cursor:
-            async for row in cursor:
-                found[(row["terminal_id"], row["alert_id"])] = row
+        rows = await conn.execute_fetchall(query, [part for key in chunk for part in key])
+        found.update({(row["terminal_id"], row["alert_id"]): row for row in rows})
     return found
 
 
@@ -63,7 +63,7 @@ async def _insert_alerts(conn: aiosqlite.Connection, rows: Sequence[AlertRow]) -
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             (r.terminal_id, r.alert_id, r.kind, r.origin, r.pressed_at, r.received_at,
-             *r.region[:3], json.dumps(dict(r.detail), ensure_ascii=False), r.received_at)
+             *r.region[:3], compact_json(dict(r.detail)), r.received_at)
             for r in rows
         ],
     )  # fmt: skip
@@ -162,16 +162,11 @@ async def apply_plan(
         )  # fmt: skip
         if new_alerts:
             await _insert_alerts(conn, new_alerts)
-        if plan.health:
-            await conn.executemany(
-                "INSERT OR IGNORE INTO health (terminal_id, report_id, ts, received_at, vitals)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(h.terminal_id, h.report_id, h.ts, h.received_at, json.dumps(dict(h.vitals)))
-                 for h in plan.health],
-            )  # fmt: skip
+        repeated = await insert_reports(conn, plan.health) if plan.health else set()
         if plan.seen:
             await _record_seen(conn, plan.seen)
         fresh_cancels = [c for c in plan.cancels if (c.terminal_id, c.cancel_id) not in before]
         resolved = await _apply_cancels(conn, fresh_cancels, now) if fresh_cancels else []
-        new_events = await insert_events(conn, plan.events, sinks, now)
+        events = [e for e in plan.events if e.event_id not in repeated]
+        new_events = await insert_events(conn, events, sinks, now)
     return IntakeResult(_answers(plan, before) + resolved, new_alerts, len(new_events))

@@ -14,9 +14,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from firmware_protocol.messages import Stage
+from gateway.store.alerts import Advance, Observed, advance_in, observe_stages
 from gateway.store.db import Database
+from gateway.store.intake import StageUpdate
 
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _in_region(scope: Sequence[str]) -> tuple[str, list[str]]:
+    """SQL matching outbox rows whose event lies inside ``scope`` (its body's ``region``)."""
+    if not scope:
+        return "", []
+    parts = " AND ".join(
+        f"json_extract(body, '$.region[{depth}]') = ?" for depth in range(len(scope))
+    )
+    return f" AND event_id IN (SELECT event_id FROM events WHERE {parts})", list(scope)
 
 
 def _alive(owner: str) -> bool:
@@ -34,16 +47,45 @@ def _alive(owner: str) -> bool:
     return True
 
 
+#: Above every event priority: ``claim`` without a ceiling.
+MAX_PRIORITY = 99
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
-    """One event due for one sink."""
+    """One event due for one sink; ``raw`` is its body as stored (compact JSON)."""
 
     event_id: str
     sink: str
     priority: int
     attempts: int
     created_at: float
-    body: dict[str, Any]
+    type: str
+    raw: str
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """The body, parsed (sinks send ``raw`` as it is; this is for the few who look)."""
+        parsed: dict[str, Any] = json.loads(self.raw)
+        return parsed
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A failed delivery to try again at ``at``."""
+
+    item: OutboxItem
+    at: float
+    error: str
+
+
+def _deliveries(items: Sequence[OutboxItem]) -> list[Advance]:
+    return [
+        Advance(i.body["data"]["terminal_id"], i.body["data"]["alert_id"], Stage.DELIVERED,
+                "command-center")
+        for i in items
+        if i.type == "alert"
+    ]  # fmt: skip
 
 
 class Outbox:
@@ -70,69 +112,86 @@ class Outbox:
                 [(owner,) for owner in dead],
             )
 
-    async def claim(self, sink: str, limit: int, now: float, lease_s: float) -> list[OutboxItem]:
-        """Lease up to ``limit`` due rows, alerts first, oldest first."""
+    async def claim(
+        self, sink: str, limit: int, now: float, lease_s: float, max_priority: int = MAX_PRIORITY
+    ) -> list[OutboxItem]:
+        """Lease up to ``limit`` due rows of priority ``max_priority`` or more urgent,
+        alerts first, oldest first."""
         async with self._db.transaction() as conn:
-            cursor = await conn.execute(
+            leased = await conn.execute_fetchall(
                 "UPDATE outbox SET lease_until = ?, lease_owner = ? WHERE rowid IN ("
-                " SELECT rowid FROM outbox WHERE sink = ? AND dead = 0 AND next_attempt_at <= ?"
-                " AND lease_until <= ? ORDER BY priority, next_attempt_at LIMIT ?)"
-                " RETURNING event_id, priority, attempts, created_at",
-                (now + lease_s, self._owner, sink, now, now, limit),
+                " SELECT rowid FROM outbox WHERE sink = ? AND dead = 0 AND priority <= ?"
+                " AND next_attempt_at <= ? AND lease_until <= ?"
+                " ORDER BY priority, next_attempt_at LIMIT ?)"
+                " RETURNING event_id, priority, attempts, created_at,"
+                " (SELECT type FROM events WHERE events.event_id = outbox.event_id),"
+                " (SELECT body FROM events WHERE events.event_id = outbox.event_id)",
+                (now + lease_s, self._owner, sink, max_priority, now, now, limit),
             )
-            leased = list(await cursor.fetchall())
-            await cursor.close()
-            if not leased:
-                return []
-            marks = ",".join("?" * len(leased))
-            async with conn.execute(
-                f"SELECT event_id, body FROM events WHERE event_id IN ({marks})",
-                [row["event_id"] for row in leased],
-            ) as cursor:
-                bodies = {row["event_id"]: json.loads(row["body"]) async for row in cursor}
-        items = [
-            OutboxItem(r["event_id"], sink, r["priority"], r["attempts"], r["created_at"],
-                       bodies[r["event_id"]])
-            for r in leased
-        ]  # fmt: skip
+        items = [OutboxItem(r[0], sink, r[1], r[2], r[3], r[4], r[5]) for r in leased]
         items.sort(key=lambda item: (item.priority, item.created_at))
         return items
 
-    async def mark_delivered(self, sink: str, event_ids: Sequence[str]) -> None:
-        """The sink confirmed: the rows leave the outbox."""
-        if not event_ids:
-            return
+    async def confirm(
+        self, sink: str, items: Sequence[OutboxItem], now: float, *, advance: bool
+    ) -> list[StageUpdate]:
+        """The sink confirmed ``items``: one transaction for all that follows from it.
+
+        Their rows leave the outbox; a health report's event, once no sink still owes
+        it, is dropped (the report itself is kept in ``health``, which also absorbs a
+        retransmitted report); and when this sink speaks for the terminals
+        (``advance``), the alerts among them reach ``delivered``. Returns those stage
+        changes, for the caller to tell the terminals after the commit.
+        """
+        if not items:
+            return []
+        ids = [(item.event_id,) for item in items]
+        observed: Observed = []
         async with self._db.transaction() as conn:
             await conn.executemany(
                 "DELETE FROM outbox WHERE event_id = ? AND sink = ?",
-                [(event_id, sink) for event_id in event_ids],
+                [(item.event_id, sink) for item in items],
             )
+            await conn.executemany(
+                "DELETE FROM events WHERE event_id = ? AND type = 'health' AND NOT EXISTS"
+                " (SELECT 1 FROM outbox WHERE outbox.event_id = events.event_id)",
+                ids,
+            )
+            if not advance:
+                return []
+            # "delivered" raises no event of its own, so no sinks are needed here.
+            moved = await advance_in(conn, _deliveries(items), (), now, observed)
+        observe_stages(observed)
+        return moved
 
-    async def reschedule(self, item: OutboxItem, next_attempt_at: float, error: str) -> None:
-        """Delivery failed: try again at ``next_attempt_at``."""
+    async def settle_failures(
+        self, retries: Sequence[Retry], dead: Sequence[tuple[OutboxItem, str]]
+    ) -> None:
+        """Deliveries that failed: try each again later, or give up (dead letter)."""
+        if not retries and not dead:
+            return
         async with self._db.transaction() as conn:
-            await conn.execute(
+            await conn.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0,"
                 " lease_owner = NULL, last_error = ? WHERE event_id = ? AND sink = ?",
-                (next_attempt_at, error[:500], item.event_id, item.sink),
+                [(r.at, r.error[:500], r.item.event_id, r.item.sink) for r in retries],
             )
-
-    async def dead_letter(self, item: OutboxItem, error: str) -> None:
-        """Give up on automatic retries; the row stays, visible and retryable by hand."""
-        async with self._db.transaction() as conn:
-            await conn.execute(
+            await conn.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, dead = 1, lease_until = 0,"
                 " lease_owner = NULL, last_error = ? WHERE event_id = ? AND sink = ?",
-                (error[:500], item.event_id, item.sink),
+                [(error[:500], item.event_id, item.sink) for item, error in dead],
             )
 
-    async def retry_dead(self, sink: str, event_id: str, now: float) -> bool:
-        """Put a dead-lettered row back in line."""
+    async def retry_dead(
+        self, sink: str, event_id: str, now: float, region: Sequence[str] = ()
+    ) -> bool:
+        """Put a dead-lettered row back in line (only if its event lies inside ``region``)."""
+        scoped, params = _in_region(region)
         async with self._db.transaction() as conn:
             cursor = await conn.execute(
                 "UPDATE outbox SET dead = 0, attempts = 0, next_attempt_at = ?, created_at = ?"
-                " WHERE event_id = ? AND sink = ? AND dead = 1",
-                (now, now, event_id, sink),
+                f" WHERE event_id = ? AND sink = ? AND dead = 1{scoped}",
+                (now, now, event_id, sink, *params),
             )
             return cursor.rowcount > 0
 
@@ -145,11 +204,13 @@ class Outbox:
                 (now, sink, now),
             )
 
-    async def next_due(self, sink: str) -> float | None:
-        """When the earliest live row becomes due (None when empty)."""
+    async def next_due(self, sink: str, max_priority: int = MAX_PRIORITY) -> float | None:
+        """When the earliest live row (of ``max_priority`` or more urgent) becomes due
+        (None when there is none)."""
         async with self._db.reader.execute(
-            "SELECT min(max(next_attempt_at, lease_until)) FROM outbox WHERE sink = ? AND dead = 0",
-            (sink,),
+            "SELECT min(max(next_attempt_at, lease_until)) FROM outbox"
+            " WHERE sink = ? AND dead = 0 AND priority <= ?",
+            (sink, max_priority),
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else float(row[0])
@@ -161,11 +222,21 @@ class Outbox:
         ) as cursor:
             return {(row[0], bool(row[1])): row[2] async for row in cursor}
 
-    async def dead_letters(self, limit: int = 100) -> list[dict[str, Any]]:
-        """Dead-lettered deliveries, newest first."""
+    async def backlog(self) -> dict[str, tuple[int, float | None]]:
+        """Live (not dead-lettered) rows per sink, and when the oldest of them was created."""
+        async with self._db.reader.execute(
+            "SELECT sink, count(*), min(created_at) FROM outbox WHERE dead = 0 GROUP BY sink"
+        ) as cursor:
+            return {row[0]: (row[1], row[2]) async for row in cursor}
+
+    async def dead_letters(
+        self, limit: int = 100, region: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Dead-lettered deliveries whose event lies inside ``region``, newest first."""
+        scoped, params = _in_region(region)
         async with self._db.reader.execute(
             "SELECT event_id, sink, attempts, created_at, last_error FROM outbox WHERE dead = 1"
-            " ORDER BY created_at DESC LIMIT ?",
-            (limit,),
+            f"{scoped} ORDER BY created_at DESC LIMIT ?",
+            (*params, limit),
         ) as cursor:
             return [dict(row) async for row in cursor]

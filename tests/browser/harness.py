@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,18 +92,24 @@ async def live_site(tmp_path: Path, **options: Any) -> AsyncIterator[Live]:
         yield Live(s, url)
 
 
+#: What a wall display's Chromium is launched with so that alarms sound without a click.
+KIOSK_ARGS = ["--autoplay-policy=no-user-gesture-required"]
+
+
 @contextlib.asynccontextmanager
-async def chromium() -> AsyncIterator[Browser]:
+async def chromium(extra_args: Sequence[str] = ()) -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+        )
         try:
             yield browser
         finally:
             await browser.close()
 
 
-async def new_page(browser: Browser) -> Page:
-    context = await browser.new_context(viewport=VIEWPORT)
+async def new_page(browser: Browser, viewport: ViewportSize = VIEWPORT) -> Page:
+    context = await browser.new_context(viewport=viewport)
     page = await context.new_page()
     page.set_default_timeout(10_000)
     return page

@@ -61,7 +61,7 @@ async def test_escalation_shows_on_the_feed(tmp_path: Path) -> None:
         page = await new_page(browser)
         await sign_in(page, live.url, "admin", ADMIN_PASSWORD)
         await page.wait_for_selector("#live[data-state=live]")
-        await press(live.site.db, "T005", "late", AlertKind.NURSING)
+        await press(live.site.db, "T005", "late", AlertKind.MEDICAL)
         level = page.locator(ROW.format("T005/late") + " .level")
         await expect(level).to_contain_text("Town", timeout=6_000)
         assert await page.inner_text("#count-escalated") == "1"

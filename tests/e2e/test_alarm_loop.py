@@ -134,8 +134,12 @@ async def test_a_telemetry_backlog_never_delays_an_emergency(
     site: Site, broker: ManagedProcess
 ) -> None:
     """With a slow command center and hundreds of health reports waiting in the outbox,
-    an emergency pressed last is forwarded within the next round, not behind the backlog."""
-    async with district(site, terminals=10) as d:
+    an emergency pressed last is forwarded within the next round, not behind the backlog.
+
+    Batches are kept small here (10 events, 2 requests in flight) so that the backlog of
+    300 takes 15 slow rounds to drain."""
+    small_batches: dict[str, object] = {"batch_max": 10, "concurrency": 2, "alarm_concurrency": 1}
+    async with district(site, terminals=10, webhook=small_batches) as d:
         d.center.set_mode("slow", delay_s=0.3)
         for _ in range(30):
             for t in d.fleet.terminal_ids:

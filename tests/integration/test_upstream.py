@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from device_sim.procs import ManagedProcess, free_port
 from firmware_protocol.messages import Stage
 from tests.support.gateway import running_gateway
 from tests.support.site import Site
-from tests.support.terminal import connect_terminal
+from tests.support.terminal import connect_terminal, pinned
 
 pytestmark = pytest.mark.integration
 
@@ -38,7 +39,7 @@ async def test_events_reach_the_district_broker_and_confirm_delivery(
             running_gateway(cfg),
             connect_terminal(site.broker_port, t, site.passwords[t]) as terminal,
         ):
-            await listener.subscribe("ec/v1/district/#", qos=1)
+            await listener.subscribe("ec/v1/district/+", qos=1)  # events, not availability
             await terminal.alert("up-1", kind="nursing")
             async with asyncio.timeout(15):
                 message = await anext(aiter(listener.messages))
@@ -50,3 +51,36 @@ async def test_events_reach_the_district_broker_and_confirm_delivery(
     assert event["event_id"] == f"alert:{t}:up-1"
     assert event["data"]["kind"] == "nursing"
     assert event["region"] == list(site.terminals[0].region)
+
+
+def tls_district_broker(site: Site) -> tuple[ManagedProcess, int]:
+    """A district broker that speaks only TLS, with a certificate from the site CA."""
+    port = free_port()
+    files = site.provisioned.broker_dir("site")
+    conf = site.root / "district-tls.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"
+        f"user {getpass.getuser()}\n"
+        f"certfile {files.cert}\nkeyfile {files.key}\ntls_version tlsv1.2\n"
+    )
+    return ManagedProcess(["mosquitto", "-c", str(conf)], site.root / "district-tls.log"), port
+
+
+async def test_events_reach_a_district_broker_over_tls(site: Site, broker: ManagedProcess) -> None:
+    upstream, port = tls_district_broker(site)
+    with upstream:
+        upstream.wait_port("127.0.0.1", port)
+        tls = {"ca_file": str(site.ca_file)}
+        cfg = site.config(upstream={"enabled": True, "port": port, "tls": tls})
+        t = site.terminals[1].terminal_id
+        context = pinned(site.ca_file)
+        listen = aiomqtt.Client("127.0.0.1", port, identifier="listener", tls_context=context)
+        async with (
+            listen as listener,
+            running_gateway(cfg),
+            connect_terminal(site.broker_port, t, site.passwords[t]) as terminal,
+        ):  # fmt: skip
+            await listener.subscribe("ec/v1/district/#", qos=1)
+            await terminal.alert("up-tls")
+            async with asyncio.timeout(15):
+                await terminal.wait_ack("up-tls", Stage.DELIVERED.value)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from device_sim.command_center.center import CommandCenter
 from device_sim.command_center.options import CommandCenterOptions
 from device_sim.command_center.responder import ResponderOptions
+from device_sim.command_center.telephony import TelephonyOptions
 from device_sim.procs import free_port
 from device_sim.terminals.backoff import FixedDelays
 from device_sim.terminals.credentials import Credential
@@ -49,13 +50,16 @@ def gateway_config(
     return site.config(**base)
 
 
-def fleet_for(site: Site, count: int, **options: object) -> Fleet:
+def fleet_for(
+    site: Site, count: int, zone: str | None = None, options: dict[str, object] | None = None
+) -> Fleet:
+    """``count`` of the site's terminals (of ``zone``) on their broker's plain listener."""
     creds = [Credential(t.terminal_id, site.passwords[t.terminal_id])
-             for t in site.terminals[:count]]  # fmt: skip
+             for t in site.terminals if t.zone == zone][:count]  # fmt: skip
     return Fleet(
-        Broker(port=site.broker_port),
+        Broker(port=site.terminal_port(zone)),
         creds,
-        FleetOptions(**options),  # type: ignore[arg-type]
+        FleetOptions(**(options or {})),  # type: ignore[arg-type]
         alert_retry=FixedDelays([0.5, 1.0, 2.0]),
         reconnect=FixedDelays([0.2, 0.5, 1.0]),
     )
@@ -70,6 +74,7 @@ async def district(
     resolve_after_s: float = 0.0,
     in_process_gateway: bool = True,
     fleet_options: dict[str, object] | None = None,
+    telephony: TelephonyOptions | None = None,
     **sections: dict[str, object],
 ) -> AsyncIterator[District]:
     """Command center first (so deliveries land), then the gateway, then the terminals.
@@ -85,9 +90,10 @@ async def district(
             gateway_token=TOKEN,
             responder=ResponderOptions(name="社区网格员 李娜", accept_after_s=accept_after_s,
                                        resolve_after_s=resolve_after_s),
+            telephony=telephony or TelephonyOptions(),
         )
     )  # fmt: skip
-    fleet = fleet_for(site, terminals, **(fleet_options or {}))
+    fleet = fleet_for(site, terminals, options=fleet_options)
     async with asyncio.TaskGroup() as tg, AsyncExitStack() as stack:
         center_task = tg.create_task(center.run(), name="command-center")
         await center.wait_ready()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiomqtt
 
 from firmware_protocol.topics import Channel, topic
+from gateway.config import TlsClientConfig
+from gateway.tls import client_context
 
 
 @dataclass
@@ -52,12 +56,13 @@ class ScriptedTerminal:
 
 @asynccontextmanager
 async def connect_terminal(
-    port: int, terminal_id: str, password: str, v5: bool = False
-) -> AsyncIterator[ScriptedTerminal]:
+    port: int, terminal_id: str, password: str, v5: bool = False,
+    tls_context: ssl.SSLContext | None = None,
+) -> AsyncIterator[ScriptedTerminal]:  # fmt: skip
     protocol = aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311
     async with aiomqtt.Client(
         "127.0.0.1", port, username=terminal_id, password=password, identifier=terminal_id,
-        protocol=protocol,
+        protocol=protocol, tls_context=tls_context,
     ) as client:  # fmt: skip
         await client.subscribe(topic(terminal_id, Channel.ACK), qos=1)
         terminal = ScriptedTerminal(terminal_id, client)
@@ -67,3 +72,9 @@ async def connect_terminal(
                 yield terminal
             finally:
                 listener.cancel()
+
+
+def pinned(ca_file: Path) -> ssl.SSLContext:
+    """What PROTOCOL.md §1.1 asks of a terminal: TLS 1.2+, the site CA only, host checked
+    (the gateway's own policy, which also closes the socket of a failed handshake)."""
+    return client_context(TlsClientConfig(ca_file=ca_file), "terminal.tls")

@@ -6,27 +6,29 @@ audits it and tells the elder's terminal; the form then redirects back to the al
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import quote
 
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from firmware_protocol.messages import Stage
 from gateway.console import metrics
 from gateway.console.context import ACTING, Console
 from gateway.console.feed import ChangeFeed, event_stream
+from gateway.console.pages import dispatch
+from gateway.console.pages.dispatch import dispatch_context
+from gateway.console.pages.lookup import back, form_text, scoped_alert
 from gateway.console.sessions import Login
 from gateway.console.sparkline import sparklines
 from gateway.console.timeline import timeline_rows
+from gateway.core.elders import CONTACT_ROLES
 from gateway.core.escalation import level_name
-from gateway.http.auth import in_scope
+from gateway.store import health
 
-#: Who an alarm can be assigned to.
-RESPONDER_ROLES = ("grid_worker", "relative", "volunteer", "doctor", "village_staff")
+#: Who an alarm can be assigned to: the roles of elders' contacts.
+RESPONDER_ROLES = CONTACT_ROLES
 MESSAGES = frozenset(
     {"accepted", "assigned", "callback_sent", "callback_failed", "resolved", "not_applied",
      "invalid"}
@@ -50,8 +52,9 @@ async def feed_stream(console: Console, request: Request) -> Response:
     wanted = (query.get("terminal_id"), query.get("alert_id"))
     only = (wanted[0], wanted[1]) if wanted[0] and wanted[1] else None
     feed = ChangeFeed(
-        console.db, login.region, console.registry, console.rules, cfg.feed_overlap_s, only=only
-    )
+        console.db, login.region, console.registry, console.rules, cfg.feed_overlap_s,
+        only=only, service_kinds=console.service_kinds,
+    )  # fmt: skip
 
     async def still_allowed() -> bool:
         return await console.sessions.lookup(login.session_id) is not None
@@ -72,28 +75,22 @@ async def _counted(stream: AsyncIterator[str]) -> AsyncIterator[str]:
         metrics.FEED_VIEWERS.dec()
 
 
-async def _scoped_alert(console: Console, request: Request, login: Login) -> dict[str, Any]:
-    params = request.path_params
-    alert = await console.operations.alerts.get(params["terminal_id"], params["alert_id"])
-    if alert is None or not in_scope(login.region, alert["region"]):
-        raise HTTPException(404, "error.not_found")
-    return alert
-
-
-async def _vitals(console: Console, terminal_id: str, since: float) -> list[tuple[float, str]]:
-    async with console.db.reader.execute(
-        "SELECT ts, vitals FROM health WHERE terminal_id = ? AND ts >= ? ORDER BY ts LIMIT 2000",
-        (terminal_id, since),
-    ) as cursor:
-        return [(row[0], row[1]) async for row in cursor]
-
-
 async def detail(console: Console, request: Request, login: Login) -> Response:
-    alert = await _scoped_alert(console, request, login)
+    alert = await scoped_alert(console, request, login)
+    return await render_detail(console, request, login, alert)
+
+
+async def render_detail(
+    console: Console, request: Request, login: Login, alert: dict[str, Any],
+    access: str | None = None,
+) -> Response:  # fmt: skip
+    """The alarm page; ``access`` (already audited) is shown to this user only."""
     now = console.clock()
-    reports = await _vitals(console, alert["terminal_id"], now - VITALS_WINDOW_S)
+    reports = await health.recent(console.db, alert["terminal_id"], now - VITALS_WINDOW_S)
     t = console.texts.for_language(console.language(login))
     message = request.query_params.get("msg", "")
+    extra = await dispatch_context(console, alert, login, access)
+    record = extra["record"]
     return console.render(
         request, "alert.html", login, alert=alert, now=now,
         terminal=console.registry.get(alert["terminal_id"]),
@@ -101,24 +98,22 @@ async def detail(console: Console, request: Request, login: Login) -> Response:
         timeline=timeline_rows(alert["timeline"], t),
         level_name=level_name(alert["escalation_level"], console.rules) or "",
         can_act=login.role in ACTING, responder_roles=RESPONDER_ROLES,
-        message=message if message in MESSAGES else "",
+        message=message if message in MESSAGES | dispatch.MESSAGES else "",
+        contacts=record.contacts if record else (), **extra,
     )  # fmt: skip
 
 
-def _back(alert: Mapping[str, Any], message: str) -> RedirectResponse:
-    path = f"/console/alerts/{quote(alert['terminal_id'])}/{quote(alert['alert_id'])}"
-    return RedirectResponse(f"{path}?msg={message}", 303)
-
-
-def _text(form: FormData, name: str, limit: int) -> str | None:
-    value = form.get(name)
-    text = value.strip() if isinstance(value, str) else ""
-    return text[:limit] or None
+async def show_access(console: Console, request: Request, login: Login) -> Response:
+    """POST: the access instructions on the alarm page, for this user only; audited."""
+    alert = await scoped_alert(console, request, login)
+    reason = f"alarm {alert['terminal_id']}/{alert['alert_id']}"
+    text = await console.desk().access(login.actor, alert["terminal_id"], reason)
+    return await render_detail(console, request, login, alert, access=text)
 
 
 def _minutes(form: FormData, name: str) -> int | None:
     """Whole minutes 0–1440 as seconds; ``ValueError`` for anything else."""
-    raw = _text(form, name, 8)
+    raw = form_text(form, name, 8)
     if raw is None:
         return None
     minutes = int(raw)
@@ -128,54 +123,54 @@ def _minutes(form: FormData, name: str) -> int | None:
 
 
 async def accept(console: Console, request: Request, login: Login) -> Response:
-    alert = await _scoped_alert(console, request, login)
+    alert = await scoped_alert(console, request, login)
     form = await request.form()
     try:
         eta_s = _minutes(form, "eta_min")
     except ValueError:
-        return _back(alert, "invalid")
+        return back(alert, "invalid")
     applied = await console.operations.advance(
         login.actor, alert["terminal_id"], alert["alert_id"], Stage.ACCEPTED,
-        _text(form, "responder", 64), _text(form, "note", 500), eta_s,
+        form_text(form, "responder", 64), form_text(form, "note", 500), eta_s,
     )  # fmt: skip
-    return _back(alert, "accepted" if applied else "not_applied")
+    return back(alert, "accepted" if applied else "not_applied")
 
 
 async def assign(console: Console, request: Request, login: Login) -> Response:
-    alert = await _scoped_alert(console, request, login)
+    alert = await scoped_alert(console, request, login)
     form = await request.form()
-    responder, role = _text(form, "responder", 64), _text(form, "role", 32)
+    responder, role = form_text(form, "responder", 64), form_text(form, "role", 32)
     if responder is None or role not in RESPONDER_ROLES:
-        return _back(alert, "invalid")
+        return back(alert, "invalid")
     note = f"{role}: {responder}"
-    extra = _text(form, "note", 400)
+    extra = form_text(form, "note", 400)
     await console.operations.annotate(
         login.actor, alert["terminal_id"], alert["alert_id"], "assigned",
         note + (f" — {extra}" if extra else ""),
     )  # fmt: skip
-    return _back(alert, "assigned")
+    return back(alert, "assigned")
 
 
 async def call_back(console: Console, request: Request, login: Login) -> Response:
-    alert = await _scoped_alert(console, request, login)
-    number = _text(await request.form(), "number", 32)
+    alert = await scoped_alert(console, request, login)
+    number = form_text(await request.form(), "number", 32)
     ops = console.operations
     try:
         await ops.call_back(login.actor, alert["terminal_id"], number)
     except TimeoutError:
-        return _back(alert, "callback_failed")
+        return back(alert, "callback_failed")
     # Operations audits the command; the timeline entry is for whoever opens the alarm next.
     await ops.alerts.note(
         alert["terminal_id"], alert["alert_id"], "call_back", login.username, number,
         console.clock(),
     )  # fmt: skip
-    return _back(alert, "callback_sent")
+    return back(alert, "callback_sent")
 
 
 async def resolve(console: Console, request: Request, login: Login) -> Response:
-    alert = await _scoped_alert(console, request, login)
-    note = _text(await request.form(), "note", 500)
+    alert = await scoped_alert(console, request, login)
+    note = form_text(await request.form(), "note", 500)
     applied = await console.operations.advance(
         login.actor, alert["terminal_id"], alert["alert_id"], Stage.RESOLVED, None, note
     )
-    return _back(alert, "resolved" if applied else "not_applied")
+    return back(alert, "resolved" if applied else "not_applied")

@@ -4,16 +4,19 @@
 // "alerts" batches of changed alarms. Each alarm owns one <li>, found by its key; an
 // update patches that row's text, a move re-inserts only the rows out of place, and
 // a resolved alarm's row is removed. Ages tick once a second from the server's clock.
+// Two lanes: alarms (emergencies first) and service requests (meal, errand …), which
+// sound differently (see sound.js).
 "use strict";
 (() => {
   const TEXTS = JSON.parse(document.getElementById("texts").textContent);
   const t = (key, fallback) => TEXTS[key] ?? fallback ?? key;
   const $ = (id) => document.getElementById(id);
-  const list = $("alarms");
+  const lists = { alarm: $("alarms"), service: $("services") };
   const template = $("alarm-row").content.firstElementChild;
   const rows = new Map(); // key -> {data, el, parts}
   const stats = (window.consoleFeed = {
-    beeps: 0, batches: 0, rows: 0, applyMs: 0, applyMsMax: 0, tickMs: 0, connected: false,
+    beeps: 0, chimes: 0, batches: 0, rows: 0, applyMs: 0, applyMsMax: 0, tickMs: 0,
+    connected: false,
   });
   let offset = 0; // server clock minus browser clock, seconds
   let seenSnapshot = false;
@@ -36,10 +39,36 @@
     const part = (name) => el.querySelector("." + name);
     const parts = {
       link: el.querySelector("a"), kind: part("kind"), elder: part("elder"),
-      terminal: part("terminal"), where: part("where"), stage: part("stage"),
+      terminal: part("terminal"), village: part("village"), town: part("town"), stage: part("stage"),
       responder: part("responder"), level: part("level"), age: part("age"),
     };
     return { data: null, el, parts };
+  }
+
+  const clockText = (ts) => {
+    const d = new Date(ts * 1000);
+    return `${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  };
+
+  // Who is being called or coming: the call sequence, or the service request's assignee.
+  function responderText(a) {
+    if (a.accepted_by && a.stage === "accepted") {
+      let text = a.accepted_by;
+      if (a.eta_s != null) {
+        text += " · " + t("feed.eta", "ETA {minutes} min").replace("{minutes}", Math.round(a.eta_s / 60));
+      }
+      return text;
+    }
+    if (a.service) {
+      const when = a.service.scheduled_for ? clockText(a.service.scheduled_for) : t("service.asap", "asap");
+      return t("service.status." + a.service.status, a.service.status) + " · " + when;
+    }
+    const d = a.dispatch;
+    if (!d) return "";
+    if (d.status === "calling") {
+      return t("feed.calling", "Calling {name}").replace("{name}", d.responder || "") + ` (#${d.attempt})`;
+    }
+    return t("dispatch.status." + d.status, d.status);
   }
 
   function patch(row, a) {
@@ -48,6 +77,8 @@
     row.el.dataset.key = a.key;
     row.el.dataset.kind = a.kind;
     row.el.dataset.stage = a.stage;
+    row.el.dataset.lane = a.lane;
+    row.el.dataset.dispatch = a.dispatch ? a.dispatch.status : "";
     row.el.classList.toggle("unaccepted", unaccepted(a));
     if (!old) {
       p.link.href = `/console/alerts/${encodeURIComponent(a.terminal_id)}/${encodeURIComponent(a.alert_id)}`;
@@ -55,13 +86,10 @@
     setText(p.kind, t("kind." + a.kind, a.kind));
     setText(p.elder, a.elder || a.terminal_id);
     setText(p.terminal, a.terminal_id);
-    setText(p.where, a.region.join(" / "));
+    setText(p.village, a.region[2] || "");
+    setText(p.town, a.region[1] || "");
     setText(p.stage, t("stage." + a.stage, a.stage));
-    let responder = a.accepted_by && a.stage === "accepted" ? a.accepted_by : "";
-    if (responder && a.eta_s != null) {
-      responder += " · " + t("feed.eta", "ETA {minutes} min").replace("{minutes}", Math.round(a.eta_s / 60));
-    }
-    setText(p.responder, responder);
+    setText(p.responder, responderText(a));
     const level = a.level ? "↑ " + t("escalation." + a.level_name, a.level_name || String(a.level)) : "";
     setText(p.level, level);
     row.el.classList.toggle("escalated", a.level > 0 && unaccepted(a));
@@ -82,18 +110,21 @@
     (x.data.key < y.data.key ? -1 : 1);
 
   function reorder() {
-    const sorted = [...rows.values()].sort(order);
-    let cursor = list.firstElementChild;
-    for (const row of sorted) {
-      if (row.el === cursor) cursor = cursor.nextElementSibling;
-      else list.insertBefore(row.el, cursor);
+    for (const [lane, list] of Object.entries(lists)) {
+      const sorted = [...rows.values()].filter((r) => r.data.lane === lane).sort(order);
+      let cursor = list.firstElementChild;
+      for (const row of sorted) {
+        if (row.el === cursor) cursor = cursor.nextElementSibling;
+        else list.insertBefore(row.el, cursor);
+      }
     }
   }
 
   function apply(alerts, now) {
     const started = performance.now();
     offset = now - Date.now() / 1000;
-    let moved = false, alarm = false;
+    let moved = false;
+    const sounds = { alarm: false, chime: false };
     for (const a of alerts) {
       const row = rows.get(a.key);
       if (!a.open) {
@@ -108,7 +139,8 @@
         patch(created, a);
         rows.set(a.key, created);
         moved = true;
-        alarm ||= a.kind === "emergency" && unaccepted(a);
+        sounds.alarm ||= a.kind === "emergency" && unaccepted(a);
+        sounds.chime ||= a.lane === "service" && unaccepted(a);
       } else {
         moved ||= row.data.priority !== a.priority || row.data.received_at !== a.received_at;
         patch(row, a);
@@ -120,12 +152,17 @@
     stats.rows = rows.size;
     stats.applyMs = performance.now() - started;
     stats.applyMsMax = Math.max(stats.applyMsMax, stats.applyMs);
-    return alarm;
+    return sounds;
   }
 
   function count() {
-    let emergencies = 0, escalated = 0, open = 0;
+    let emergencies = 0, escalated = 0, open = 0, services = 0, alarms = 0;
     for (const { data: a } of rows.values()) {
+      if (a.lane === "service") {
+        services += unaccepted(a) ? 1 : 0;
+        continue;
+      }
+      alarms += 1;
       if (!unaccepted(a)) continue;
       open += 1;
       if (a.kind === "emergency") emergencies += 1;
@@ -134,8 +171,10 @@
     setText($("count-emergency"), String(emergencies));
     setText($("count-escalated"), String(escalated));
     setText($("count-unaccepted"), String(open));
-    setText($("count-open"), String(rows.size));
-    $("empty").hidden = rows.size > 0;
+    setText($("count-open"), String(alarms));
+    setText($("count-services"), String(services));
+    $("empty").hidden = alarms > 0;
+    $("services-empty").hidden = rows.size - alarms > 0;
     document.title = (emergencies ? `(${emergencies}) ` : "") + document.title.replace(/^\(\d+\) /, "");
   }
 
@@ -146,38 +185,20 @@
     stats.tickMs = performance.now() - started;
   }
 
-  // A short two-tone beep made with WebAudio; no sound file needed.
-  let audio = null;
+  // Sound cues (sound.js): the alarm for a new emergency, a chime for a service request.
+  const sound = window.consoleSound;
   const soundButton = $("sound");
-  function audioContext() {
-    audio ||= new AudioContext();
-    soundButton.hidden = audio.state === "running";
-    return audio;
-  }
-  function beep() {
-    stats.beeps += 1;
-    try {
-      const ctx = audioContext();
-      const t0 = ctx.currentTime;
-      for (const [start, freq] of [[0, 880], [0.3, 880], [0.6, 1320]]) {
-        const osc = ctx.createOscillator(), gain = ctx.createGain();
-        osc.type = "square";
-        osc.frequency.value = freq;
-        gain.gain.setValueAtTime(0.0001, t0 + start);
-        gain.gain.exponentialRampToValueAtTime(0.25, t0 + start + 0.02);
-        gain.gain.exponentialRampToValueAtTime(0.0001, t0 + start + 0.22);
-        osc.connect(gain).connect(ctx.destination);
-        osc.start(t0 + start);
-        osc.stop(t0 + start + 0.25);
-      }
-    } catch (error) {
-      soundButton.hidden = false;
+  sound.onChange((state) => { soundButton.hidden = state === "running"; });
+  soundButton.addEventListener("click", () => sound.unlock());
+  function cue(sounds) {
+    if (sounds.alarm) {
+      stats.beeps += 1;
+      sound.alarm();
+    } else if (sounds.chime) {
+      stats.chimes += 1;
+      sound.chime();
     }
   }
-  soundButton.addEventListener("click", () => {
-    audioContext().resume().then(() => { soundButton.hidden = true; });
-  });
-  try { audioContext(); } catch (error) { soundButton.hidden = false; }
 
   function live(state) {
     const el = $("live");
@@ -204,13 +225,17 @@
     }
     const fresh = apply(body.alerts, body.now);
     $("truncated").hidden = !body.truncated;
-    const waiting = body.alerts.some((a) => a.kind === "emergency" && unaccepted(a));
-    if (seenSnapshot ? fresh : waiting) beep();
+    if (seenSnapshot) {
+      cue(fresh);
+    } else {
+      const waiting = body.alerts.some((a) => a.kind === "emergency" && unaccepted(a));
+      cue({ alarm: waiting, chime: false });
+    }
     seenSnapshot = true;
   });
   source.addEventListener("alerts", (event) => {
     const body = JSON.parse(event.data);
-    if (apply(body.alerts, body.now)) beep();
+    cue(apply(body.alerts, body.now));
   });
   source.addEventListener("logout", () => {
     source.close();

@@ -107,3 +107,38 @@ def test_options_name_bad_values() -> None:
 
     with pytest.raises(ValueError, match="gateway_api"):
         CommandCenterOptions(secret=SECRET, responder=ResponderOptions(accept_after_s=1))
+
+
+def batch(*events: dict[str, object]) -> dict[str, object]:
+    """A batch body as the gateway sends it."""
+    return {"type": "batch", "batch_id": "batch_1", "count": len(events), "events": list(events)}
+
+
+async def test_a_batch_is_recorded_event_by_event_without_duplicates(
+    center: CommandCenter,
+) -> None:
+    one, two = event("alert:t-01:b1"), event("health:t-01:r1", event_type="health", data={})
+    async with client(center) as http:
+        body, headers = signed(batch(one, two), "batch_1")
+        first = await http.post("/webhook", content=body, headers=headers)
+        body, headers = signed(batch(two, event("alert:t-01:b2")), "batch_2")
+        second = await http.post("/webhook", content=body, headers=headers)
+    assert first.json() == {"ok": True, "accepted": 2, "duplicates": 0}
+    assert second.json() == {"ok": True, "accepted": 1, "duplicates": 1}
+    assert [e.event_id for e in center.events] == ["alert:t-01:b1", "health:t-01:r1",
+                                                   "alert:t-01:b2"]  # fmt: skip
+    assert {e.webhook_id for e in center.events} == {"batch_1", "batch_2"}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [batch(event(), {**event("alert:t-01:b2"), "region": 3}), {"type": "batch", "events": []}],
+)
+async def test_a_batch_with_a_bad_event_is_refused_whole(
+    center: CommandCenter, payload: dict[str, object]
+) -> None:
+    body, headers = signed(payload, "batch_x")
+    async with client(center) as http:
+        response = await http.post("/webhook", content=body, headers=headers)
+    assert response.status_code == 400
+    assert center.events == []

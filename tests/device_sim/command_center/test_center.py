@@ -39,6 +39,8 @@ async def running(center: CommandCenter) -> AsyncIterator[CommandCenter]:
 
 
 async def post_event(url: str, webhook_id: str, **kwargs: object) -> httpx.Response:
+    """One event per request, its ``event_id`` the ``webhook_id`` unless given."""
+    kwargs.setdefault("event_id", webhook_id)
     body, headers = signed(event(**kwargs), webhook_id)  # type: ignore[arg-type]
     async with httpx.AsyncClient() as http:
         return await http.post(f"{url}/webhook", content=body, headers=headers)

@@ -31,6 +31,20 @@ class Uplink:
     retain: bool
 
 
+async def stop(task: asyncio.Task[None]) -> None:
+    """Cancel ``task`` and wait for it to end.
+
+    Python 3.11's ``asyncio.wait_for`` (inside aiomqtt's publish) swallows a cancellation
+    that arrives just as the awaited PUBACK does, so one ``cancel()`` may not be enough.
+    """
+    for _ in range(50):
+        task.cancel()
+        await asyncio.wait([task], timeout=0.1)
+        if task.done():
+            return
+    raise RuntimeError(f"task {task.get_name()} does not stop")
+
+
 @dataclass
 class GatewayDouble:
     """Run :meth:`run` in a task; wait on :meth:`wait_for`."""

@@ -27,7 +27,7 @@ from firmware_protocol.messages import (
 )
 from firmware_protocol.topics import Channel
 from tests.device_sim.terminals.broker import MosquittoBroker
-from tests.device_sim.terminals.gateway_double import GatewayDouble
+from tests.device_sim.terminals.gateway_double import GatewayDouble, stop
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,7 @@ async def running(fleet: Fleet, gateway: GatewayDouble) -> AsyncIterator[None]:
             yield
         finally:
             fleet.stop()
-            gateway_task.cancel()
+            await stop(gateway_task)
 
 
 async def test_alert_is_retransmitted_until_received_then_stops(mosquitto: MosquittoBroker) -> None:
@@ -136,7 +136,7 @@ async def test_shutdown_publishes_retained_offline(mosquitto: MosquittoBroker) -
         task = tg.create_task(late.run())
         async with asyncio.timeout(10):
             await late.wait_for(lambda: bool(late.of("t-01", Channel.STATUS)))
-        task.cancel()
+        await stop(task)
     retained = late.of("t-01", Channel.STATUS)[0]
     assert retained.retain
     assert decode_status("t-01", retained.payload).state is TerminalState.OFFLINE
@@ -223,9 +223,10 @@ async def test_scenario_runs_to_the_end_and_nothing_is_lost(
         await gateway.ready.wait()
         async with asyncio.timeout(30):
             summary = await fleet.run()
-        gateway_task.cancel()
+        await stop(gateway_task)
     assert summary.alerts_sent >= 4
     assert summary.alerts_by_kind.get("emergency", 0) >= 4
     assert summary.lost == 0
     assert summary.acknowledged["received"] == summary.alerts_sent
     assert summary.latency["press_to_received"].count == summary.alerts_sent
+    assert summary.latency["storm_press_to_received"].count == 4

@@ -64,3 +64,23 @@ def test_merge_adds_counts_and_recomputes_percentiles() -> None:
     assert merged.acknowledged["received"] == 4
     assert merged.lost_alerts == ["t1/b", "t1/b"]
     assert merged.latency["press_to_received"].count == 4
+
+
+def test_storm_presses_get_their_own_series() -> None:
+    book = AlertBook()
+    book.add(AlertRecord("t1", "a", "meal", 10.0))
+    book.add(AlertRecord("t2", "b", "emergency", 10.0, storm=True))
+    book.add(AlertRecord("t3", "c", "emergency", 10.0, storm=True))
+    book.on_ack("t1", "a", Stage.RECEIVED, 10.1)
+    book.on_ack("t2", "b", Stage.RECEIVED, 10.5)
+    summary = summarize(book, Counters(), terminals=3)
+    assert summary.latency["press_to_received"].count == 2
+    assert summary.latency["storm_press_to_received"].count == 1
+    assert summary.latency["storm_press_to_received"].max == pytest.approx(0.5)
+    assert summary.latency["storm_press_to_resolved"].count == 0
+    assert summary.latency["nominal_press_to_received"].count == 1
+    assert summary.latency["nominal_press_to_received"].max == pytest.approx(0.1)
+    assert summary.lost_alerts == ["t3/c"]
+    calm = summarize(book_with_alerts(), Counters(), 2).latency
+    assert "storm_press_to_received" not in calm
+    assert "nominal_press_to_received" not in calm

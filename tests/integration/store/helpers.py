@@ -64,3 +64,9 @@ async def add_events(db: Database, events: Sequence[Event], now: float,
 
 def event(event_id: str, priority: Priority = Priority.ALERT, type_: str = "alert") -> Event:
     return Event(event_id, type_, priority, T0, "T0001", ("District", "TownA", "V1"), {"n": 1})
+
+
+async def query_plan(db: Database, query: str, *params: Any) -> list[str]:
+    """SQLite's plan for ``query``, one line per step (``SEARCH …`` / ``SCAN …``)."""
+    async with db.reader.execute(f"EXPLAIN QUERY PLAN {query}", params) as cursor:
+        return [str(row[3]) async for row in cursor]

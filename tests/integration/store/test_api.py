@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 import aiomqtt
@@ -15,6 +17,7 @@ from firmware_protocol.codec import decode_command
 from firmware_protocol.messages import Stage
 from gateway.config import ApiToken
 from gateway.http.auth import TokenAuth
+from gateway.http.health import Health, backlog_check, store_check
 from gateway.http.server import build_app
 from gateway.operations import Actor, Operations
 from gateway.registry import Registry
@@ -23,6 +26,7 @@ from gateway.store.audit import AuditLog
 from gateway.store.db import Database
 from gateway.store.intake import StageUpdate
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 from tests.integration.store.helpers import T0, FakeAcks, FakeClock, alert, rows, store
 from tests.unit.gateway.helpers import terminal
 
@@ -32,7 +36,10 @@ CC_TOKEN = "cc-token-0123456789abcdef"
 TOWN_TOKEN = "town-a-token-0123456789ab"
 CC = {"authorization": f"Bearer {CC_TOKEN}"}
 TOWN_A = {"authorization": f"Bearer {TOWN_TOKEN}"}
+TOWN_B_TOKEN = "town-b-token-0123456789ab"
+TOWN_B = {"authorization": f"Bearer {TOWN_B_TOKEN}"}
 ADMIN = {"x-test-admin": "1"}
+TOWN_B_TECHNICIAN = {"x-test-technician": "TownB"}
 TERMINALS = Registry([terminal("T0001", "TownA"), terminal("T0002", "TownB")])
 ALERT_A = "/api/v1/alerts/T0001/b1"  # in TownA
 ALERT_B = "/api/v1/alerts/T0002/b2"  # in TownB
@@ -59,7 +66,10 @@ class Api:
 
 async def admin(request: Request) -> Actor | None:
     """A console-style authenticator for roles the API tokens do not have."""
-    return Actor("admin-li", "admin") if request.headers.get("x-test-admin") else None
+    if request.headers.get("x-test-admin"):
+        return Actor("admin-li", "admin")
+    town = request.headers.get("x-test-technician")
+    return Actor("tech-zhao", "technician", ("District", town)) if town else None
 
 
 @pytest.fixture
@@ -76,11 +86,14 @@ async def api(db: Database, clock: FakeClock) -> AsyncIterator[Api]:
     tokens = [
         ApiToken(name="command-center", token_env="CC"),
         ApiToken(name="town-a", token_env="TOWN", region=["District", "TownA"]),
+        ApiToken(name="town-b", token_env="TOWN_B", region=["District", "TownB"]),
     ]
+    secrets = {"CC": CC_TOKEN, "TOWN": TOWN_TOKEN, "TOWN_B": TOWN_B_TOKEN}
     state: dict[str, Any] = {
         "operations": ops, "registry": TERMINALS, "outbox": Outbox(db), "clock": clock,
+        "quarantine": Quarantine(db),
         "wake": lambda: wakes.append("api"),
-        "authenticators": [TokenAuth(tokens, {"CC": CC_TOKEN, "TOWN": TOWN_TOKEN}), admin],
+        "authenticators": [TokenAuth(tokens, secrets), admin],
         "health_checks": {"broker": lambda: True},
     }  # fmt: skip
     transport = httpx.ASGITransport(app=build_app(state))
@@ -111,6 +124,39 @@ async def test_healthz_is_degraded_when_a_check_fails(api: Api) -> None:
 
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "broker": False}
+
+
+async def test_healthz_shows_details_and_fails_a_check_that_does_not_answer(api: Api) -> None:
+    async def backlog() -> Health:
+        return Health(True, {"webhook": {"pending": 3, "oldest_s": 1.5}})
+
+    async def hung() -> Health:
+        await asyncio.sleep(60)
+        return Health(True)
+
+    api.state["health_checks"].update({"outbox": backlog, "store": hung})
+
+    response = await api.client.get("/healthz")
+
+    assert response.status_code == 503
+    body = response.json()
+    assert (body["broker"], body["outbox"], body["store"]) == (True, True, False)
+    assert body["detail"]["outbox"]["webhook"]["pending"] == 3
+    assert "no answer" in body["detail"]["store"]["error"]
+
+
+async def test_healthz_of_a_real_store_reports_the_backlog(api: Api) -> None:
+    outbox = Outbox(api.db)
+    api.state["health_checks"].update({
+        "store": store_check(outbox, Path("gateway.db")),
+        "outbox": backlog_check(outbox, ["webhook"], max_age_s=60, clock=lambda: T0 + 120),
+    })  # fmt: skip
+
+    body = (await api.client.get("/healthz")).json()
+
+    assert body["store"] is True
+    assert body["outbox"] is False  # two alerts waiting since T0, older than 60 s
+    assert body["detail"]["outbox"]["webhook"] == {"pending": 2, "oldest_s": 120.0}
 
 
 async def test_metrics_are_prometheus_text_without_auth(api: Api) -> None:
@@ -278,7 +324,7 @@ async def dead_letter_the_alert(api: Api) -> None:
     outbox = Outbox(api.db)
     items = await outbox.claim("webhook", 10, T0, 30)
     [item] = [i for i in items if i.event_id == "alert:T0001:b1"]
-    await outbox.dead_letter(item, "HTTP 400")
+    await outbox.settle_failures([], [(item, "HTTP 400")])
 
 
 async def test_dead_letters_are_listed_for_integrations(api: Api) -> None:
@@ -307,6 +353,32 @@ async def test_retrying_a_dead_letter_needs_admin_or_technician(api: Api) -> Non
     assert await Outbox(api.db).dead_letters() == []
 
 
+async def test_dead_letters_outside_the_callers_region_are_not_listed(api: Api) -> None:
+    await dead_letter_the_alert(api)  # T0001 lives in TownA
+
+    by_token = await api.client.get("/api/v1/outbox/dead", headers=TOWN_B)
+    by_session = await api.client.get("/api/v1/outbox/dead", headers=TOWN_B_TECHNICIAN)
+    inside = await api.client.get("/api/v1/outbox/dead", headers=TOWN_A)
+
+    assert by_token.json() == {"dead": []}
+    assert by_session.json() == {"dead": []}
+    assert [d["event_id"] for d in inside.json()["dead"]] == ["alert:T0001:b1"]
+
+
+async def test_retrying_a_dead_letter_outside_the_region_is_404_and_changes_nothing(
+    api: Api,
+) -> None:
+    await dead_letter_the_alert(api)
+
+    response = await api.client.post(
+        "/api/v1/outbox/dead/webhook/alert:T0001:b1/retry", headers=TOWN_B_TECHNICIAN
+    )
+
+    assert response.status_code == 404
+    assert [d["event_id"] for d in await Outbox(api.db).dead_letters()] == ["alert:T0001:b1"]
+    assert api.wakes == []
+
+
 async def test_retrying_a_dead_letter_is_audited_at_the_current_time(api: Api) -> None:
     await dead_letter_the_alert(api)
     api.clock.now = T0 + 500
@@ -323,3 +395,22 @@ async def test_bad_limit_parameter_is_a_client_error(api: Api) -> None:
         response = await client.get("/api/v1/alerts?limit=ten", headers=CC)
 
     assert response.status_code in (400, 422)
+
+
+async def test_set_aside_messages_are_listed_within_the_callers_region(api: Api) -> None:
+    quarantine = Quarantine(api.db)
+    await quarantine.set_aside("ec/v1/t/T0001/alert", b'{"v":1,"odd":true}', "KeyError: x", T0)
+    await quarantine.set_aside("ec/v1/z/town-b/t/T0002/health", b"\xff", "ValueError: y", T0)
+
+    everything = await api.client.get("/api/v1/quarantine", headers=CC)
+    town_b = await api.client.get("/api/v1/quarantine", headers=TOWN_B)
+
+    assert sorted(q["topic"] for q in everything.json()["quarantined"]) == [
+        "ec/v1/t/T0001/alert",
+        "ec/v1/z/town-b/t/T0002/health",
+    ]
+    [only_b] = town_b.json()["quarantined"]
+    assert (only_b["topic"], only_b["error"], only_b["count"]) == (
+        "ec/v1/z/town-b/t/T0002/health", "ValueError: y", 1,
+    )  # fmt: skip
+    assert only_b["payload"] == "\ufffd"

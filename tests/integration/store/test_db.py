@@ -9,7 +9,8 @@ import pytest
 
 from gateway.errors import StoreError
 from gateway.store.audit import AuditLog
-from gateway.store.db import SCHEMA_VERSION, Database, open_database
+from gateway.store.db import Database, open_database
+from gateway.store.schema import LATEST
 from tests.integration.store.helpers import T0, rows
 
 pytestmark = pytest.mark.integration
@@ -31,7 +32,7 @@ async def test_new_file_has_schema_wal_and_full_sync(db: Database) -> None:
             "audit_log"} <= tables  # fmt: skip
     assert await pragma(db, "journal_mode") == "wal"
     assert await pragma(db, "synchronous") == 2  # FULL
-    assert await pragma(db, "user_version") == SCHEMA_VERSION
+    assert await pragma(db, "user_version") == LATEST
 
 
 async def test_normal_sync_can_be_chosen(tmp_path: Path) -> None:

@@ -83,10 +83,7 @@ async def test_retransmission_after_delivery_creates_no_second_outbox_row(db: Da
     await store(db, alert("b1"), now=T0)
     outbox = Outbox(db)
     [item] = await outbox.claim("webhook", 10, T0, 30)
-    await outbox.mark_delivered("webhook", [item.event_id])
-    await AlertStore(db, ["webhook"]).advance(
-        [Advance("T0001", "b1", Stage.DELIVERED, "command-center")], T0 + 1
-    )
+    await outbox.confirm("webhook", [item], T0 + 1, advance=True)
 
     result = await store(db, alert("b1"), now=T0 + 60)
 

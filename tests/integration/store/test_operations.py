@@ -8,13 +8,12 @@ import aiomqtt
 import pytest
 
 from firmware_protocol.codec import decode_command
-from firmware_protocol.messages import AlertKind, CommandName, Health, Stage, Vitals
+from firmware_protocol.messages import CommandName, Stage
 from gateway.operations import Actor, Operations
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
 from gateway.store.db import Database
 from gateway.store.intake import StageUpdate
-from gateway.store.outbox import OutboxItem
 from tests.integration.store.helpers import T0, FakeAcks, FakeClock, alert, rows, store
 
 pytestmark = pytest.mark.integration
@@ -100,40 +99,6 @@ async def test_action_that_changes_nothing_is_audited_but_not_told(
     assert acks.updates == []
     assert wakes.count == 1  # only the first resolve
     assert [e["detail"]["applied"] for e in await AuditLog(db).recent()] == [False, False, True]
-
-
-def item(event_id: str, type_: str, data: dict[str, object]) -> OutboxItem:
-    return OutboxItem(event_id, "webhook", 0, 0, T0, {"event_id": event_id, "type": type_,
-                                                      "data": data})  # fmt: skip
-
-
-async def test_mark_delivered_advances_confirmed_alerts_only(
-    db: Database, clock: FakeClock
-) -> None:
-    await store(db, alert("b1"), alert("b2"), Health("T0001", "r1", T0, Vitals(spo2_pct=80.0)))
-    await store(db, alert("st", kind=AlertKind.TEST))
-    acks = FakeAcks()
-    ops = operations(db, acks, clock)
-    await ops.advance(OPERATOR, "T0001", "b2", Stage.ACCEPTED)
-    acks.updates.clear()
-
-    await ops.mark_delivered(
-        [
-            item("alert:T0001:b1", "alert", {"terminal_id": "T0001", "alert_id": "b1"}),
-            item("alert:T0001:b2", "alert", {"terminal_id": "T0001", "alert_id": "b2"}),
-            item("alert:T0001:v-r1", "alert", {"terminal_id": "T0001", "alert_id": "v-r1"}),
-            item("health:T0001:r1", "health", {"terminal_id": "T0001", "report_id": "r1"}),
-            item("selftest:T0001:st", "selftest", {"alert_id": "st"}),
-        ]
-    )
-
-    # b2 is already accepted: "delivered" would move it back, so it is not sent
-    assert acks.stages() == [
-        ("T0001", "b1", Stage.DELIVERED),
-        ("T0001", "v-r1", Stage.DELIVERED),
-    ]
-    stages = {r["alert_id"]: r["stage"] for r in await rows(db, "SELECT * FROM alerts")}
-    assert stages == {"b1": "delivered", "b2": "accepted", "v-r1": "delivered", "st": "received"}
 
 
 async def test_annotate_adds_to_the_timeline_and_audit(db: Database, clock: FakeClock) -> None:

@@ -6,10 +6,12 @@ import os
 
 import pytest
 
+from firmware_protocol.messages import AlertKind, Health, Stage, Vitals
 from gateway.core.events import Priority
+from gateway.store.alerts import Advance, AlertStore
 from gateway.store.db import Database
-from gateway.store.outbox import Outbox
-from tests.integration.store.helpers import T0, add_events, event, rows
+from gateway.store.outbox import Outbox, Retry
+from tests.integration.store.helpers import T0, add_events, alert, event, rows, store
 
 pytestmark = pytest.mark.integration
 
@@ -33,7 +35,7 @@ async def test_claim_leases_alerts_before_older_telemetry(db: Database) -> None:
 
     assert [i.event_id for i in first] == ["alert:1"]
     assert [i.event_id for i in rest] == ["alert:2", "offline:1", "health:1", "status:1"]
-    assert first[0].body["event_id"] == "alert:1"
+    assert (first[0].body["event_id"], first[0].type) == ("alert:1", "alert")
     assert first[0].body["data"] == {"n": 1}
     assert (first[0].sink, first[0].attempts, first[0].created_at) == ("webhook", 0, T0 + 3)
     leased = await row(db, "alert:1")
@@ -89,12 +91,13 @@ async def test_release_own_leases_keeps_a_live_siblings_lease(db: Database) -> N
     assert (await row(db, "alert:1"))["lease_owner"] == f"host-a:{sibling}"
 
 
-async def test_mark_delivered_removes_only_that_sinks_rows(db: Database) -> None:
+async def test_confirm_removes_only_that_sinks_rows(db: Database) -> None:
     await add_events(db, [event("alert:1"), event("alert:2")], T0, sinks=["webhook", "upstream"])
     outbox = Outbox(db)
+    [first, _] = await outbox.claim("webhook", 10, T0, LEASE)
 
-    await outbox.mark_delivered("webhook", ["alert:1"])
-    await outbox.mark_delivered("webhook", [])
+    assert await outbox.confirm("webhook", [first], T0, advance=False) == []
+    assert await outbox.confirm("webhook", [], T0, advance=True) == []
 
     remaining = await rows(db, "SELECT event_id, sink FROM outbox ORDER BY event_id, sink")
     assert remaining == [
@@ -110,7 +113,7 @@ async def test_reschedule_counts_the_attempt_and_waits_until_then(db: Database) 
     outbox = Outbox(db)
     [item] = await outbox.claim("webhook", 10, T0, LEASE)
 
-    await outbox.reschedule(item, T0 + 8, "HTTP 503")
+    await outbox.settle_failures([Retry(item, T0 + 8, "HTTP 503")], [])
 
     stored = await row(db, "alert:1")
     assert (stored["attempts"], stored["next_attempt_at"], stored["last_error"]) == (
@@ -127,7 +130,7 @@ async def test_long_errors_are_truncated(db: Database) -> None:
     outbox = Outbox(db)
     [item] = await outbox.claim("webhook", 10, T0, LEASE)
 
-    await outbox.reschedule(item, T0 + 1, "x" * 10_000)
+    await outbox.settle_failures([Retry(item, T0 + 1, "x" * 10_000)], [])
 
     assert len(str((await row(db, "alert:1"))["last_error"])) == 500
 
@@ -137,7 +140,7 @@ async def test_dead_letter_is_kept_listed_and_never_claimed(db: Database) -> Non
     outbox = Outbox(db)
     [item, _] = await outbox.claim("webhook", 10, T0, LEASE)
 
-    await outbox.dead_letter(item, "HTTP 400")
+    await outbox.settle_failures([], [(item, "HTTP 400")])
 
     later = await outbox.claim("webhook", 10, T0 + 100 * LEASE, LEASE)
     assert [i.event_id for i in later] == ["alert:2"]
@@ -152,7 +155,7 @@ async def test_retry_dead_puts_the_row_back_in_line_now(db: Database) -> None:
     await add_events(db, [event("alert:1")], T0)
     outbox = Outbox(db)
     [item] = await outbox.claim("webhook", 10, T0, LEASE)
-    await outbox.dead_letter(item, "HTTP 400")
+    await outbox.settle_failures([], [(item, "HTTP 400")])
 
     assert await outbox.retry_dead("webhook", "alert:1", T0 + 500) is True
     assert await outbox.retry_dead("webhook", "alert:1", T0 + 500) is False  # no longer dead
@@ -167,9 +170,8 @@ async def test_expedite_makes_backed_off_rows_due_now_but_not_dead_ones(db: Data
     await add_events(db, [event("alert:1"), event("alert:2"), event("alert:3")], T0)
     outbox = Outbox(db)
     one, two, three = await outbox.claim("webhook", 10, T0, LEASE)
-    await outbox.reschedule(one, T0 + 300, "HTTP 503")
-    await outbox.reschedule(two, T0 + 600, "HTTP 503")
-    await outbox.dead_letter(three, "HTTP 400")
+    retries = [Retry(one, T0 + 300, "HTTP 503"), Retry(two, T0 + 600, "HTTP 503")]
+    await outbox.settle_failures(retries, [(three, "HTTP 400")])
 
     await outbox.expedite("webhook", T0 + 5)
 
@@ -189,3 +191,57 @@ async def test_next_due_accounts_for_leases(db: Database) -> None:
 
     await outbox.claim("webhook", 10, T0, LEASE)
     assert await outbox.next_due("webhook") == T0 + LEASE
+
+
+async def test_confirm_moves_confirmed_alarms_to_delivered_in_the_same_commit(
+    db: Database,
+) -> None:
+    await store(db, alert("b1"), alert("b2"), Health("T0001", "r1", T0, Vitals(spo2_pct=80.0)))
+    await store(db, alert("st", kind=AlertKind.TEST))
+    await AlertStore(db, ["webhook"]).advance([Advance("T0001", "b2", Stage.ACCEPTED, "op")], T0)
+    outbox = Outbox(db)
+    items = await outbox.claim("webhook", 100, T0 + 1, LEASE)
+    assert {i.type for i in items} >= {"alert", "health", "selftest", "alert.accepted"}
+
+    moved = await outbox.confirm("webhook", items, T0 + 2, advance=True)
+
+    # b2 is already accepted: "delivered" would move it back, so it is not told
+    assert [(u.alert_id, u.stage) for u in moved] == [
+        ("b1", Stage.DELIVERED),
+        ("v-r1", Stage.DELIVERED),
+    ]
+    stages = {r["alert_id"]: r["stage"] for r in await rows(db, "SELECT * FROM alerts")}
+    assert stages == {"b1": "delivered", "b2": "accepted", "v-r1": "delivered", "st": "received"}
+    assert await rows(db, "SELECT * FROM outbox") == []
+    # A delivered health report's event is not kept (the report is, in `health`) …
+    kept = {r["type"] for r in await rows(db, "SELECT type FROM events")}
+    assert "health" not in kept
+    assert len(await rows(db, "SELECT * FROM health")) == 1
+    # … and a retransmission of it is absorbed: stored once, forwarded once.
+    await store(db, Health("T0001", "r1", T0, Vitals(spo2_pct=80.0)), now=T0 + 3)
+    assert await rows(db, "SELECT * FROM outbox") == []
+
+
+async def test_confirm_by_a_sink_that_does_not_speak_for_terminals_moves_no_alarm(
+    db: Database,
+) -> None:
+    await store(db, alert("b1"))
+    outbox = Outbox(db)
+    items = await outbox.claim("webhook", 10, T0, LEASE)
+
+    assert await outbox.confirm("webhook", items, T0 + 1, advance=False) == []
+    [alarm] = await rows(db, "SELECT stage FROM alerts")
+    assert alarm["stage"] == "received"
+
+
+async def test_a_health_event_still_owed_to_another_sink_is_kept(db: Database) -> None:
+    await store(db, Health("T0001", "r1", T0, Vitals(heart_rate_bpm=70)), sinks=["webhook", "up"])
+    outbox = Outbox(db)
+    items = await outbox.claim("webhook", 10, T0, LEASE)
+
+    await outbox.confirm("webhook", items, T0 + 1, advance=True)
+
+    assert [r["type"] for r in await rows(db, "SELECT type FROM events")] == ["health"]
+    [owed] = await outbox.claim("up", 10, T0 + 1, LEASE)
+    await outbox.confirm("up", [owed], T0 + 2, advance=False)
+    assert await rows(db, "SELECT type FROM events") == []

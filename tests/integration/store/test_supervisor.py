@@ -9,8 +9,18 @@ import pytest
 from firmware_protocol.messages import AlertKind, Status, TerminalState
 from gateway.config import SupervisionConfig
 from gateway.store.db import Database
-from gateway.supervisor import Supervisor
-from tests.integration.store.helpers import REGISTRY, T0, FakeClock, alert, rows, sample, store
+from gateway.supervisor import CANDIDATES, Supervisor
+from tests.integration.store.helpers import (
+    REGISTRY,
+    T0,
+    FakeClock,
+    alert,
+    query_plan,
+    registry,
+    rows,
+    sample,
+    store,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -168,3 +178,29 @@ async def test_two_gateways_sweeping_together_raise_each_event_once(
 
     assert raised == [1, 0]
     assert len(await events(db)) == 1
+
+
+async def test_a_sweep_reads_only_terminals_that_may_change_never_the_whole_fleet(
+    db: Database,
+) -> None:
+    plan = await query_plan(db, CANDIDATES, T0, T0)
+
+    # Every branch of the union reads one index that holds just its candidates: a range
+    # of (online, last_seen) or of last_selftest_at, or a partial index of the others.
+    reads = [step for step in plan if "terminal_state" in step]
+    assert reads == [
+        "SEARCH terminal_state USING INDEX terminal_state_by_seen (online=? AND last_seen<?)",
+        "SEARCH terminal_state USING INDEX terminal_state_will (will_at>?)",
+        "SCAN terminal_state USING INDEX terminal_state_back",
+        "SCAN terminal_state USING INDEX terminal_state_muted",
+        "SEARCH terminal_state USING INDEX terminal_state_selftest (last_selftest_at<?)",
+    ]
+
+
+async def test_a_quiet_fleet_gives_a_sweep_nothing_to_read(db: Database) -> None:
+    fleet = [f"T{n:05d}" for n in range(2000)]
+    await store(db, *(Status(t, TerminalState.ONLINE) for t in fleet),
+                terminals=registry(*fleet))  # fmt: skip
+
+    async with db.reader.execute(CANDIDATES, (T0 - 180, T0 - 90_000)) as cursor:
+        assert [row async for row in cursor] == []

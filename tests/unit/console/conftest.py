@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from gateway.console.schema import ensure_schema
 from gateway.store.db import Database, open_database
 
 
@@ -13,7 +12,6 @@ from gateway.store.db import Database, open_database
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     """A fresh database file with the gateway's and the console's tables."""
     async with open_database(tmp_path / "gateway.db", "NORMAL") as database:
-        await ensure_schema(database)
         yield database
 
 

@@ -21,6 +21,9 @@ from gateway.console.config import ConsoleConfig
 from gateway.console.context import Console, open_console
 from gateway.console.routes import console_routes
 from gateway.core.intake import plan_intake
+from gateway.dispatch.config import DispatchConfig
+from gateway.dispatch.desk import DispatchDesk
+from gateway.dispatch.wiring import dispatch_parts
 from gateway.http.server import build_app
 from gateway.operations import Operations
 from gateway.registry import Registry, Terminal
@@ -29,6 +32,7 @@ from gateway.store.audit import AuditLog
 from gateway.store.db import Database, open_database
 from gateway.store.intake import IntakeResult, StageUpdate, apply_plan
 from gateway.store.outbox import Outbox
+from gateway.store.quarantine import Quarantine
 
 ADMIN_PASSWORD = "correct horse battery"
 PASSWORD = "operator password 1"
@@ -79,6 +83,7 @@ class Site:
     mqtt: FakeMqtt
     woken: list[float] = field(default_factory=list)
     registry: Registry = field(default_factory=lambda: REGISTRY)
+    desk: DispatchDesk | None = None
 
 
 async def press(
@@ -105,7 +110,7 @@ async def status(db: Database, terminal_id: str, state: TerminalState, at: float
 async def site(
     path: Path, config: ConsoleConfig | None = None, *, language: str = "en",
     cameras: CameraViews | None = None, clock: Callable[[], float] = time.time,
-    extra_routes: Sequence[BaseRoute] = (),
+    extra_routes: Sequence[BaseRoute] = (), dispatch: DispatchConfig | None = None,
 ) -> AsyncIterator[Site]:  # fmt: skip
     """The gateway's HTTP app with the console, over real stores and fake broker parts."""
     async with open_database(path / "gateway.db", "NORMAL") as db:
@@ -118,14 +123,23 @@ async def site(
         ops = Operations(
             AlertStore(db, []), AuditLog(db), acks, client, lambda: woken.append(clock()), clock
         )
+        cfg = config or ConsoleConfig()
+        dispatch = dispatch or DispatchConfig()
+        parts = dispatch_parts(
+            dispatch, ops.alerts, REGISTRY, ops.audit, acks, lambda: woken.append(clock()),
+            cfg.escalation_rules(), clock,
+        )  # fmt: skip
         console = await open_console(
-            db, REGISTRY, ops, config or ConsoleConfig(), site_name="Binjiang",
+            db, REGISTRY, ops, cfg, site_name="Binjiang",
             default_language=language, cameras=cameras, clock=clock,
             environ={"GATEWAY_CONSOLE_ADMIN_PASSWORD": ADMIN_PASSWORD}, passwords=FAST_PASSWORDS,
+            dispatch=parts.desk, dispatch_config=dispatch,
         )  # fmt: skip
         state = {
             "operations": ops, "registry": REGISTRY, "outbox": Outbox(db), "clock": clock,
+        "quarantine": Quarantine(db),
             "wake": lambda: None, "authenticators": [console.auth], "health_checks": {},
+            "dispatch": parts.desk, "dispatch_config": dispatch,
         }  # fmt: skip
         app = build_app(state, [*console_routes(console), *extra_routes])
-        yield Site(db, console, app, acks, mqtt, woken=woken)
+        yield Site(db, console, app, acks, mqtt, woken=woken, desk=parts.desk)

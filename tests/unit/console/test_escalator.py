@@ -6,7 +6,6 @@ from pathlib import Path
 
 from firmware_protocol.messages import AlertKind, Stage
 from gateway.console.escalator import Escalator
-from gateway.console.schema import ensure_schema
 from gateway.core.escalation import EscalationRule
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.db import Database, open_database
@@ -61,7 +60,6 @@ async def test_accepted_and_non_help_alarms_stay_put(db: Database, clock: FakeCl
 async def test_two_processes_write_each_escalation_once(tmp_path: Path, clock: FakeClock) -> None:
     path = tmp_path / "shared.db"
     async with open_database(path, "NORMAL") as one, open_database(path, "NORMAL") as two:
-        await ensure_schema(one)
         for n in range(20):
             await press(one, f"T00{n % 6 + 1}", f"a{n}", now=clock.now)
         clock.advance(61)
@@ -77,3 +75,25 @@ async def test_two_processes_write_each_escalation_once(tmp_path: Path, clock: F
             row = await cursor.fetchone()
         assert row is not None
         assert row[0] == 20
+
+
+async def test_escalations_are_forwarded_and_service_requests_never_escalate(
+    db: Database, clock: FakeClock
+) -> None:
+    await press(db, "T001", "a1", now=clock.now)
+    await press(db, "T002", "m1", AlertKind.MEAL, now=clock.now)
+    woken: list[int] = []
+    escalator = Escalator(
+        db, RULES, clock, sinks=["webhook"], on_new_events=lambda: woken.append(1),
+        exclude_kinds={"meal"},
+    )  # fmt: skip
+    clock.advance(500)
+    [only] = await escalator.sweep()
+    assert (only.alert_id, only.level) == ("a1", 2)
+    async with db.reader.execute(
+        "SELECT e.event_id, e.type FROM events e JOIN outbox o ON o.event_id = e.event_id"
+        " WHERE e.type = 'alert.escalated'"
+    ) as cursor:
+        rows = [tuple(r) async for r in cursor]
+    assert rows == [("escalated:T001:a1:2", "alert.escalated")]
+    assert woken == [1]

@@ -121,9 +121,7 @@ async def test_event_stream_sends_snapshot_then_changes(db: Database, clock: Fak
 
 
 async def test_schema_can_be_ensured_again(db: Database) -> None:
-    from gateway.console.schema import ensure_schema
 
-    await ensure_schema(db)
     async with db.reader.execute(
         "SELECT name FROM sqlite_master WHERE name IN ('accounts', 'sessions', 'login_failures',"
         " 'alerts_by_update', 'alerts_open', 'alerts_unaccepted')"

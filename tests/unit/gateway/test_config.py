@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import traceback
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def test_empty_document_gives_defaults_with_webhook_off() -> None:
     cfg = parse_config({}, {})
 
     assert cfg == GatewayConfig()
-    assert cfg.mqtt.port == 1883
+    assert cfg.mqtt.port == 1882  # the broker's gateway listener
     assert cfg.webhook.enabled is False
     assert cfg.store.synchronous == "FULL"
 
@@ -109,7 +110,7 @@ def test_env_section_and_key_are_case_insensitive() -> None:
 def test_other_environment_variables_are_ignored() -> None:
     cfg = parse_config({}, {"PATH": "/usr/bin", "GATEWAY_MQTT_PORT": "1", "MQTT__PORT": "2"})
 
-    assert cfg.mqtt.port == 1883
+    assert cfg.mqtt.port == 1882
 
 
 def test_apply_env_does_not_modify_the_file_document() -> None:
@@ -199,11 +200,10 @@ def test_every_bad_key_is_named_in_one_error() -> None:
         assert f"{key}: " in message
 
 
-def test_shared_subscription_needs_mqtt5() -> None:
-    message = config_error({"mqtt": {"share_group": "gw", "protocol": "3.1.1"}})
-
-    assert message.startswith("mqtt: ")
-    assert "share_group" in message
+def test_the_gateways_link_speaks_3_1_1_unless_told_otherwise() -> None:
+    assert GatewayConfig().mqtt.protocol == "3.1.1"
+    shared = parse_config({"mqtt": {"share_group": "gw"}}, {})
+    assert (shared.mqtt.share_group, shared.mqtt.protocol) == ("gw", "3.1.1")
 
 
 def test_enabled_webhook_needs_a_whsec_secret() -> None:
@@ -315,3 +315,38 @@ def test_config_error_traceback_does_not_contain_the_secret() -> None:
     rendered = "".join(traceback.format_exception(caught.value))
 
     assert wrong not in rendered
+
+
+# --- TLS and the district ---------------------------------------------------------------------
+
+
+def test_a_tls_table_turns_tls_on_for_a_broker_link() -> None:
+    cfg = parse_config(
+        {
+            "mqtt": {"tls": {"ca_file": "/site/tls/ca.crt"}},
+            "upstream": {"tls": {}},
+            "webhook": {"enabled": False},
+        },
+        {"GATEWAY__WEBHOOK__TLS__MIN_VERSION": "1.3"},
+    )
+
+    assert cfg.mqtt.tls is not None
+    assert str(cfg.mqtt.tls.ca_file) == "/site/tls/ca.crt"
+    assert cfg.upstream.tls is not None
+    assert cfg.upstream.tls.ca_file is None  # the system's trust store
+    assert cfg.webhook.tls.min_version == "1.3"
+    assert parse_config({}, {}).mqtt.tls is None
+
+
+@pytest.mark.parametrize(
+    ("doc", "key"),
+    [
+        ({"mqtt": {"tls": {"min_version": "1.1"}}}, "mqtt.tls.min_version"),
+        ({"mqtt": {"tls": {"cafile": "x"}}}, "mqtt.tls.cafile"),
+        ({"mqtt": {"bridged": "maybe"}}, "mqtt.bridged"),
+        ({"site": {"district": ""}}, "site.district"),
+    ],
+)
+def test_bad_tls_and_district_values_name_the_key(doc: dict[str, Any], key: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(key)):
+        parse_config(doc, {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,14 @@ import pytest
 from firmware_protocol.topics import TERMINAL_ID_RE
 from gateway.errors import RegistryError
 from gateway.provision import (
+    Credential,
+    assign_zones,
     demo_district,
     new_password,
     read_credentials,
     write_credentials,
     write_registry,
+    zones_of,
 )
 from gateway.registry import load_registry
 
@@ -46,8 +50,21 @@ def test_registry_round_trip(tmp_path: Path) -> None:
     assert len(registry) == len(terminals)
 
 
+def test_registry_round_trip_with_zones(tmp_path: Path) -> None:
+    terminals = assign_zones(demo_district(40, towns=3), "district")
+    path = tmp_path / "terminals.csv"
+
+    write_registry(path, terminals)
+
+    assert path.read_text(encoding="utf-8").splitlines()[0].endswith(",phone,zone")
+    assert list(load_registry(path).values()) == terminals
+
+
 def test_credentials_round_trip_and_owner_only_mode(tmp_path: Path) -> None:
-    credentials = [("T000001", new_password()), ("T000002", new_password())]
+    credentials = [
+        Credential("T000001", new_password(), "mqtts://h:8883"),
+        Credential("T000002", new_password(), "mqtts://h:8884"),
+    ]
     path = tmp_path / "site" / "credentials.csv"
 
     write_credentials(path, credentials)
@@ -65,7 +82,7 @@ def test_new_passwords_are_long_and_distinct() -> None:
 
 def test_reading_a_file_without_password_column_is_a_registry_error(tmp_path: Path) -> None:
     path = tmp_path / "credentials.csv"
-    path.write_text("terminal_id,secret\nT1,x\n", encoding="utf-8")
+    path.write_text("terminal_id,secret\nT1,x\n", encoding="utf-8")  # no password column
 
     with pytest.raises(RegistryError, match="not a credentials sheet"):
         list(read_credentials(path))
@@ -74,3 +91,32 @@ def test_reading_a_file_without_password_column_is_a_registry_error(tmp_path: Pa
 def test_reading_a_missing_credentials_file_is_a_registry_error(tmp_path: Path) -> None:
     with pytest.raises(RegistryError, match="not a credentials sheet"):
         list(read_credentials(tmp_path / "absent.csv"))
+
+
+def test_a_district_gives_each_town_a_zone_in_order_of_appearance() -> None:
+    terminals = assign_zones(demo_district(50, towns=3, villages_per_town=2), "district")
+
+    assert zones_of(terminals) == ["town01", "town02", "town03"]
+    by_town = {t.region[1]: t.zone for t in terminals}
+    assert len(by_town) == 3
+    assert all(by_town[t.region[1]] == t.zone for t in terminals)
+
+
+def test_zones_in_the_registry_are_kept_and_decide_auto() -> None:
+    plain = demo_district(4, towns=2)
+    zoned = [replace(t, zone="north" if n % 2 else "south") for n, t in enumerate(plain)]
+
+    assert assign_zones(zoned, "auto") == zoned
+    assert assign_zones(zoned, "district") == zoned
+    assert assign_zones(plain, "auto") == plain
+    assert zones_of(assign_zones(plain, "single")) == []
+
+
+def test_mixed_or_unwanted_zones_are_errors_naming_a_terminal() -> None:
+    plain = demo_district(3)
+    mixed = [replace(plain[0], zone="north"), *plain[1:]]
+
+    with pytest.raises(RegistryError, match="T000002 has no zone"):
+        assign_zones(mixed, "district")
+    with pytest.raises(RegistryError, match="T000001 has a zone"):
+        assign_zones(mixed, "single")

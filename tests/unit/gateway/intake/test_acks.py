@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import cast
 
 import aiomqtt
@@ -11,11 +12,13 @@ import aiomqtt
 from firmware_protocol.codec import decode_ack
 from firmware_protocol.messages import Ack, Stage
 from gateway.intake.acks import AckPublisher
+from gateway.registry import Registry
 from gateway.store.intake import StageUpdate
-from tests.unit.gateway.helpers import sample
+from gateway.zones import Downlinks
+from tests.unit.gateway.helpers import sample, terminal
 
 SENTINEL = StageUpdate("T-sentinel", "s1", Stage.RECEIVED)
-SENTINEL_TOPIC = "ec/v1/t/T-sentinel/ack"
+SENTINEL_TOPICS = ("ec/v1/t/T-sentinel/ack", "ec/v1/z/north/t/T-sentinel/ack")
 
 
 class FakeClient:
@@ -34,7 +37,7 @@ class FakeClient:
         self.attempts += 1
         if self.attempts >= self.expected:
             self.all_attempted.set()
-        if topic == SENTINEL_TOPIC:
+        if topic in SENTINEL_TOPICS:
             self.sentinel.set()
             return
         if topic in self.failing:
@@ -42,7 +45,12 @@ class FakeClient:
         self.published.append((topic, decode_ack(payload), qos))
 
 
-async def publish_all(client: FakeClient, updates: list[StageUpdate]) -> None:
+async def publish_all(
+    client: FakeClient,
+    updates: list[StageUpdate],
+    downlinks: Downlinks | None = None,
+    routable: int | None = None,
+) -> None:
     """Run a publisher until every update went out and its batch was accounted for.
 
     The publisher works batch by batch, so once a sentinel submitted afterwards has been
@@ -55,8 +63,8 @@ async def publish_all(client: FakeClient, updates: list[StageUpdate]) -> None:
     async def confirm(sent: Sequence[StageUpdate]) -> None:
         client.confirmed.extend(sent)
 
-    publisher = AckPublisher(source, maxsize=10, confirm=confirm)
-    client.expected = len(updates)
+    publisher = AckPublisher(source, maxsize=10, confirm=confirm, downlinks=downlinks)
+    client.expected = len(updates) if routable is None else routable
     async with asyncio.timeout(5), asyncio.TaskGroup() as tg:
         runner = tg.create_task(publisher.run())
         await publisher.submit(updates)
@@ -116,3 +124,23 @@ async def test_a_failed_publish_is_counted_and_the_others_still_go_out() -> None
         "T0001",
         "T0003",
     ]
+
+
+async def test_in_a_district_acks_go_to_the_terminals_zone_only() -> None:
+    client = FakeClient()
+    zoned = Registry(
+        [replace(terminal("T0001"), zone="south"), replace(terminal("T-sentinel"), zone="north")]
+    )
+    before = sample("gateway_ack_failures_total")
+
+    await publish_all(
+        client,
+        [StageUpdate("T0001", "b1", Stage.RECEIVED), StageUpdate("T0009", "b2", Stage.RECEIVED)],
+        Downlinks(zoned, bridged=True),
+        routable=1,
+    )
+
+    assert [topic for topic, _, _ in client.published] == ["ec/v1/z/south/t/T0001/ack"]
+    # T0009 left the registry: nobody is left to hear it, so it is counted and not retried.
+    assert sample("gateway_ack_failures_total") - before == 1
+    assert {u.terminal_id for u in client.confirmed} >= {"T0001", "T0009"}

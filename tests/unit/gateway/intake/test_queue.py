@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiomqtt
 
-from gateway.intake.queue import IntakeQueue, factory
+from gateway.intake.queue import PER_SENDER_ALERTS, IntakeQueue, bounded_queue
 from tests.unit.gateway.helpers import sample
 
 SHED = "gateway_shed_messages_total"
@@ -22,10 +22,7 @@ def payloads(messages: list[aiomqtt.Message]) -> list[str]:
 
 
 def make(alert_max: int = 100, telemetry_max: int = 100) -> IntakeQueue:
-    created: list[IntakeQueue] = []
-    queue = factory(alert_max, telemetry_max, created.append)()
-    assert created == [queue]
-    return queue
+    return bounded_queue(alert_max, telemetry_max)
 
 
 async def test_alerts_come_out_before_earlier_telemetry() -> None:
@@ -106,3 +103,29 @@ async def test_topic_merely_containing_alert_is_telemetry() -> None:
     queue.put_nowait(message("alert", 1))
 
     assert payloads(queue.get_batch(2)) == ["alert-1", "health-0"]
+
+
+async def test_a_terminal_flooding_its_alert_topic_delays_no_other_alarm() -> None:
+    queue = make(alert_max=100_000)
+    before = sample(SHED, queue="alert")
+    for n in range(1000):
+        queue.put_nowait(message("alert", n, terminal_id="T-flood"))
+    queue.put_nowait(message("alert", 5000, terminal_id="T-elder"))
+
+    first = queue.get_batch(2)
+
+    assert "alert-5000" in payloads(first)
+    # The flooder keeps only its newest alerts; it shed its own, nobody else's.
+    rest = payloads(queue.get_batch(10_000))
+    assert len(rest) == PER_SENDER_ALERTS - 1
+    assert rest[-1] == "alert-999"
+    assert sample(SHED, queue="alert") - before == 1000 - PER_SENDER_ALERTS
+
+
+async def test_alerts_of_several_terminals_take_turns() -> None:
+    queue = make()
+    for n in range(3):
+        queue.put_nowait(message("alert", n, terminal_id="T1"))
+    queue.put_nowait(message("alert", 9, terminal_id="T2"))
+
+    assert payloads(queue.get_batch(4)) == ["alert-0", "alert-9", "alert-1", "alert-2"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -12,7 +13,8 @@ from firmware_protocol.errors import Reason
 from firmware_protocol.messages import MAX_PAYLOAD_BYTES, Alert, AlertKind, Health, Status
 from firmware_protocol.vectors import Vector, load_vectors
 from gateway.intake.router import Raw, Router
-from tests.unit.gateway.helpers import T0, registry, sample
+from gateway.registry import Registry
+from tests.unit.gateway.helpers import T0, registry, sample, terminal
 
 REJECTED = "gateway_rejected_messages_total"
 LOGGER = "gateway.intake.router"
@@ -136,3 +138,36 @@ def test_malformed_topic_is_logged_without_a_sender(caplog: pytest.LogCaptureFix
 
     # Both have no terminal level: one key ("?", bad_topic), one line.
     assert len([rec for rec in caplog.records if rec.name == LOGGER]) == 1
+
+
+def zoned_router() -> Router:
+    return Router(Registry([replace(terminal("T0001"), zone="north")]), bridged=True)
+
+
+def test_a_district_broker_topic_is_accepted_from_the_terminals_own_zone() -> None:
+    raw = Raw("ec/v1/z/north/t/T0001/alert", GOOD.payload)
+
+    (message,) = zoned_router().route([raw], T0)
+
+    assert message.terminal_id == "T0001"
+
+
+def test_an_alarm_through_another_zone_is_rejected_as_wrong_zone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    before = sample(REJECTED, reason="wrong_zone")
+    raws = [Raw("ec/v1/z/south/t/T0001/alert", GOOD.payload)] * 3
+
+    with caplog.at_level(logging.WARNING, logger=LOGGER):
+        accepted = zoned_router().route(raws, T0)
+
+    assert accepted == []
+    assert sample(REJECTED, reason="wrong_zone") - before == 3
+    assert len([r for r in caplog.records if "wrong" in r.getMessage()]) == 1
+
+
+def test_a_district_broker_topic_without_a_zone_is_a_bad_topic() -> None:
+    before = sample(REJECTED, reason="bad_topic")
+
+    assert zoned_router().route([GOOD], T0) == []
+    assert sample(REJECTED, reason="bad_topic") - before == 1

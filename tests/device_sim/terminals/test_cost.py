@@ -1,0 +1,53 @@
+"""The cost figures a summary carries, and how processes add up."""
+
+from __future__ import annotations
+
+import pytest
+
+from device_sim.terminals.cost import Cost, CostMeter, rss_bytes
+from device_sim.terminals.summary import Counters, Summary, merge, summarize
+from device_sim.terminals.tracker import AlertBook
+
+
+def test_per_terminal_figures() -> None:
+    cost = Cost(terminals=10_000, processes=1, connect_s=2.0, steady_s=100.0,
+                steady_cpu_s=5.0, rss_bytes=40_000_000)  # fmt: skip
+    assert cost.rss_per_terminal == 4_000
+    assert cost.steady_cores == pytest.approx(0.05)
+    assert cost.steady_cpu_us_per_terminal_s == pytest.approx(5.0)
+    doc = cost.to_json()
+    assert doc["rss_per_terminal_bytes"] == 4_000
+    assert Cost.from_json(doc) == cost
+
+
+def test_processes_add_memory_and_cpu_and_take_the_longest_time() -> None:
+    a = Cost(terminals=2, processes=1, connect_s=1.0, connect_cpu_s=0.5, steady_s=10.0,
+             steady_cpu_s=1.0, rss_bytes=100, peak_rss_bytes=150)  # fmt: skip
+    b = Cost(terminals=3, processes=1, connect_s=3.0, connect_cpu_s=0.25, steady_s=9.0,
+             steady_cpu_s=2.0, rss_bytes=200, peak_rss_bytes=250)  # fmt: skip
+    merged = Cost.merge([a, b])
+    assert (merged.terminals, merged.processes) == (5, 2)
+    assert (merged.connect_s, merged.steady_s) == (3.0, 10.0)  # the longest
+    assert (merged.connect_cpu_s, merged.steady_cpu_s) == (0.75, 3.0)  # summed
+    assert (merged.rss_bytes, merged.peak_rss_bytes) == (300, 400)
+    assert Cost.merge([a, Cost(terminals=1, processes=1)]).connect_s is None  # one never did
+
+
+def test_summary_carries_cost_through_json_and_merge() -> None:
+    part = summarize(AlertBook(), Counters(), 4, Cost(terminals=4, processes=1, rss_bytes=8))
+    back = Summary.from_json(part.to_json(samples=True))
+    assert back.cost == part.cost
+    assert merge([back, back]).cost.rss_bytes == 16
+    assert merge([back, back]).cost.processes == 2
+
+
+def test_meter_measures_this_process() -> None:
+    meter = CostMeter(terminals=1)
+    assert not meter.steady
+    meter.all_connected()
+    assert meter.steady
+    cost = meter.finish()
+    assert cost.connect_s is not None
+    assert cost.connect_s >= 0
+    assert cost.rss_bytes == pytest.approx(rss_bytes(), rel=0.5)
+    assert cost.peak_rss_bytes >= cost.rss_bytes // 2

@@ -1,0 +1,122 @@
+"""A gateway killed right after the command center confirmed a delivery strands nothing.
+
+The process dies (as under kill -9) before the k-th write transaction that follows the
+command center's 200; a new process on the same file must still bring the alert to
+``delivered`` — either the confirmation committed, or the outbox row is still there to be
+delivered again (the command center deduplicates on the event id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+import httpx
+import pytest
+from standardwebhooks import Webhook
+
+from gateway.core.backoff import Backoff
+from gateway.forward.forwarder import Forwarder
+from gateway.forward.webhook import WebhookSink
+from gateway.store.db import Database, open_database
+from gateway.store.outbox import Outbox
+from tests.integration.store.helpers import T0, FakeAcks, FakeClock, alert, rows, store
+
+pytestmark = pytest.mark.integration
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+LEASE_S = 30.0
+
+
+class Killed(BaseException):
+    """The process is gone: nothing after this point runs."""
+
+
+class DyingDatabase(Database):
+    """A database whose process dies before the ``k``-th transaction once ``armed``."""
+
+    def __init__(self, db: Database, k: int) -> None:
+        super().__init__(db.writer, db.reader)
+        self.k = k
+        self.armed = False
+        self.after = 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        if self.armed:
+            self.after += 1
+            if self.after >= self.k:
+                raise Killed
+        async with super().transaction() as conn:
+            yield conn
+
+
+class CommandCenter:
+    """Records each event id it confirms; arms the crash on its first 200."""
+
+    def __init__(self) -> None:
+        self.dying: DyingDatabase | None = None
+        self.confirmed: list[str] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        payload = Webhook(SECRET).verify(request.content, dict(request.headers))
+        self.confirmed.extend(event["event_id"] for event in payload["events"])
+        if self.dying is not None:
+            self.dying.armed = True
+        return httpx.Response(200)
+
+
+def forwarder(db: Database, client: httpx.AsyncClient, clock: FakeClock) -> Forwarder:
+    return Forwarder(
+        WebhookSink("http://cc.test/webhook", SECRET, client), Outbox(db), acks=FakeAcks(),
+        confirms_terminals=True, lease_s=LEASE_S, retry_for_s=3600.0,
+        backoff=Backoff(base=1.0, cap=1.0), clock=clock,
+    )  # fmt: skip
+
+
+async def died(fw: Forwarder) -> bool:
+    """Run ``fw`` until its process is killed; True if it was."""
+    try:
+        async with asyncio.timeout(10):
+            await fw.run()
+    except Killed:
+        return True
+    except BaseExceptionGroup as group:
+        return group.subgroup(Killed) is not None
+    return False
+
+
+async def until_delivered(db: Database, fw: Forwarder) -> None:
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(fw.run())
+        async with asyncio.timeout(10):
+            while (await rows(db, "SELECT stage FROM alerts"))[0]["stage"] != "delivered":
+                fw.wake()
+                await asyncio.sleep(0.01)
+        task.cancel()
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+async def test_kill_after_the_command_center_confirmed_strands_no_alert(
+    tmp_path: Path, k: int
+) -> None:
+    path = tmp_path / "gateway.db"
+    clock = FakeClock(T0)
+    center = CommandCenter()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(center)) as client:
+        async with open_database(path, "NORMAL") as db:
+            await store(db, alert("b1"), now=T0)
+            center.dying = DyingDatabase(db, k)
+            assert await died(forwarder(center.dying, client, clock))
+
+        # A new process on the same file, once any lease of the dead one ran out.
+        clock.advance(LEASE_S + 1)
+        center.dying = None
+        async with open_database(path, "NORMAL") as db:
+            await until_delivered(db, forwarder(db, client, clock))
+            assert await rows(db, "SELECT * FROM outbox") == []
+
+    assert set(center.confirmed) == {"alert:T0001:b1"}

@@ -1,0 +1,193 @@
+"""The schema ladder: old files are upgraded with every row kept, newer ones refused."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gateway.errors import StoreError
+from gateway.store import schema
+from gateway.store.db import open_database, prepare
+
+pytestmark = pytest.mark.integration
+
+FIXTURES = Path(__file__).parent / "fixtures"
+#: Files written by released gateways, oldest first (all of them say version 1).
+RELEASED = ("schema_v1_first.sql", "schema_v1_acked.sql")
+
+
+def make_file(path: Path, fixture: str) -> Path:
+    with sqlite3.connect(path) as conn:
+        conn.executescript((FIXTURES / fixture).read_text(encoding="utf-8"))
+    conn.close()
+    return path
+
+
+def dump(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table as a dict, in a stable order."""
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    try:
+        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return {
+            t: sorted((dict(r) for r in conn.execute(f"SELECT * FROM {t}")), key=repr)
+            for t in tables
+        }
+    finally:
+        conn.close()
+
+
+def shape(path: Path) -> dict[str, Any]:
+    """Tables with their columns (name, type, not null, default, pk) and the index names.
+
+    Column order is left out: a column added by ALTER TABLE comes last, and no query
+    depends on the order."""
+    conn = sqlite3.connect(path)
+    try:
+        names = conn.execute("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'")
+        found: dict[str, Any] = {}
+        for kind, name in sorted(names.fetchall()):
+            if kind == "table":
+                columns = conn.execute(f"PRAGMA table_info({name})")
+                found[name] = sorted(tuple(c[1:]) for c in columns)
+            else:
+                found[name] = kind
+        return found
+    finally:
+        conn.close()
+
+
+def user_version(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return schema.version(conn)
+    finally:
+        conn.close()
+
+
+def as_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """An old health row (vitals as JSON text) in the later shape (a column per vital)."""
+    row = dict(row)
+    vitals = json.loads(row.pop("vitals"))
+    if "fall_detected" in vitals:
+        vitals["fall_detected"] = int(vitals["fall_detected"])
+    return {**row, **vitals}
+
+
+def kept(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    """Each old row is in the new file with the same values (new columns aside)."""
+    for table, rows in before.items():
+        if table == "health" and "vitals" in rows[0]:
+            report = itemgetter("terminal_id", "report_id")
+            rows = sorted(map(as_columns, rows), key=report)
+            news = sorted(({k: v for k, v in r.items() if v is not None} for r in after[table]),
+                          key=report)  # fmt: skip
+        else:
+            news = after[table]
+        if [{k: row.get(k) for k in old} for row, old in zip(news, rows, strict=True)] != rows:
+            return False
+    return True
+
+
+def test_a_new_file_climbs_to_the_latest_version(tmp_path: Path) -> None:
+    path = tmp_path / "new.db"
+
+    assert prepare(path) == (0, schema.LATEST)
+    assert user_version(path) == schema.LATEST
+
+
+@pytest.mark.parametrize("fixture", RELEASED)
+def test_a_released_file_upgrades_to_the_same_schema_as_a_new_one(
+    tmp_path: Path, fixture: str
+) -> None:
+    old = make_file(tmp_path / "old.db", fixture)
+    prepare(tmp_path / "new.db")
+
+    assert prepare(old) == (1, schema.LATEST)
+    assert shape(old) == shape(tmp_path / "new.db")
+
+
+@pytest.mark.parametrize("fixture", RELEASED)
+async def test_a_released_file_keeps_every_row(tmp_path: Path, fixture: str) -> None:
+    path = make_file(tmp_path / "old.db", fixture)
+    before = dump(path)
+
+    async with open_database(path, "NORMAL"):
+        pass
+
+    after = dump(path)
+    assert sum(map(len, before.values())) == 14 + (4 if "accounts" in before else 0)
+    assert kept(before, after)
+
+
+def test_the_first_release_gets_the_ack_outbox_with_open_alerts_to_resend(
+    tmp_path: Path,
+) -> None:
+    path = make_file(tmp_path / "old.db", "schema_v1_first.sql")
+
+    prepare(path)
+
+    conn = sqlite3.connect(path)
+    ranks = dict(conn.execute("SELECT alert_id, acked_rank FROM alerts").fetchall())
+    conn.close()
+    # The open alert's stage is sent once more; the resolved one counts as told.
+    assert ranks == {"b1-0001": -1, "b1-0007": 3}
+
+
+def test_an_upgrade_keeps_a_copy_of_the_old_file(tmp_path: Path) -> None:
+    path = make_file(tmp_path / "gateway.db", "schema_v1_acked.sql")
+    before = dump(path)
+
+    prepare(path)
+
+    copy = tmp_path / "gateway.db.schema-v1.bak"
+    assert user_version(copy) == 1
+    assert dump(copy) == before
+
+
+def test_a_file_from_a_newer_gateway_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    prepare(path)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {schema.LATEST + 1}")
+    conn.close()
+
+    with pytest.raises(StoreError, match=f"schema version {schema.LATEST + 1}, newer"):
+        prepare(path)
+    assert user_version(path) == schema.LATEST + 1
+
+
+def test_a_failing_step_leaves_the_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = make_file(tmp_path / "old.db", "schema_v1_first.sql")
+    before = shape(path)
+
+    def broken(conn: sqlite3.Connection) -> None:
+        conn.execute("CREATE TABLE half_done (x)")
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(schema, "STEPS", (*schema.STEPS, broken))
+    monkeypatch.setattr(schema, "LATEST", len(schema.STEPS))
+    with pytest.raises(sqlite3.OperationalError):
+        prepare(path)
+
+    assert user_version(path) == 1
+    assert shape(path) == before
+
+
+async def test_open_database_reports_a_newer_file_as_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    prepare(path)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {schema.LATEST + 5}")
+    conn.close()
+
+    with pytest.raises(StoreError, match="newer than this gateway"):
+        async with open_database(path):
+            pass
