@@ -24,6 +24,7 @@ CLIP_CACHE = Path(__file__).resolve().parents[1] / "var" / "cache" / "cameras"
 PER_FACILITY = 8
 STALL_AFTER_SECONDS = 0.3  # a 'stall' camera goes quiet within the probe's stream analysis
 START_SECONDS = 180.0  # the first start encodes the healthy clips
+DAYLIGHT = "00:00-24:00"  # the farm's scenes are lit by day whatever the clock says
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +81,7 @@ def monitor_config(farm: Farm, workdir: Path, concurrency: int) -> CamerasConfig
         {
             "concurrency": concurrency,
             "snapshot_dir": str(workdir / "snapshots"),
+            "daylight_hours": DAYLIGHT,
             "facilities": list(facilities.values()),
         }
     )

@@ -11,7 +11,9 @@ injected fault ``f`` whose acceptable kinds are ``A = EXPECTED[f]``:
   ``unreachable`` is no false positive for ``refused``, which also maps to it).
 
 Kinds reported outside the camera's own ``EXPECTED`` set are listed as unexpected, also
-when no injected fault maps to them (``low_contrast``, ``probe_error``).
+when no injected fault maps to them (``probe_error``). The labelled scene set
+(:mod:`bench.camera_scenes`) is scored the same way with its own table, once over all
+probes and once per condition (day, night, infrared).
 """
 
 from __future__ import annotations
@@ -49,11 +51,12 @@ INJECTED = tuple(fault for fault in EXPECTED if fault != HEALTHY)
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """One probe of one camera."""
+    """One probe of one camera (``condition``: day, night or ir, where known)."""
 
     camera_id: str
     injected: str
     reported: frozenset[FaultKind]
+    condition: str = ""
 
 
 def assign(camera_ids: Sequence[str], per_fault: int) -> dict[str, str]:
@@ -68,14 +71,21 @@ def assign(camera_ids: Sequence[str], per_fault: int) -> dict[str, str]:
     return plan
 
 
-def score(observations: Iterable[Observation]) -> dict[str, Any]:
-    """Precision and recall per injected fault, and every unexpected report."""
+def score(
+    observations: Iterable[Observation],
+    expected: dict[str, frozenset[FaultKind]] = EXPECTED,
+) -> dict[str, Any]:
+    """Precision and recall per injected fault, and every unexpected report.
+
+    ``expected`` maps each injected fault (and ``"none"``) to the kinds that may be
+    reported for it.
+    """
     seen = list(observations)
-    rows = {fault: _row(fault, seen) for fault in INJECTED}
+    rows = {fault: _row(fault, seen, expected) for fault in expected if fault != HEALTHY}
     unexpected = Counter(
         f"{o.injected}->{kind.value}"
         for o in seen
-        for kind in sorted(o.reported - EXPECTED[o.injected])
+        for kind in sorted(o.reported - expected[o.injected])
     )
     healthy = [o for o in seen if o.injected == HEALTHY]
     return {
@@ -89,12 +99,14 @@ def score(observations: Iterable[Observation]) -> dict[str, Any]:
     }
 
 
-def _row(fault: str, seen: Sequence[Observation]) -> dict[str, Any]:
-    accepted = EXPECTED[fault]
+def _row(
+    fault: str, seen: Sequence[Observation], expected: dict[str, frozenset[FaultKind]]
+) -> dict[str, Any]:
+    accepted = expected[fault]
     mine = [o for o in seen if o.injected == fault]
     tp = sum(bool(o.reported & accepted) for o in mine)
     fp = sum(
-        bool((o.reported & accepted) - EXPECTED[o.injected]) for o in seen if o.injected != fault
+        bool((o.reported & accepted) - expected[o.injected]) for o in seen if o.injected != fault
     )
     reported = Counter(kind.value for o in mine for kind in o.reported)
     return {

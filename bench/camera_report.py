@@ -27,6 +27,10 @@ def print_summary(console: Console, results: dict[str, Any]) -> None:
     if results["soak"] is not None:
         _print_soak(console, results["soak"])
     console.print(_detection(results["detection"]))
+    if results.get("scene_set") is not None:
+        _print_scene_set(console, results["scene_set"])
+    if results.get("day_night_soak") is not None:
+        _print_night_soak(console, results["day_night_soak"])
 
 
 def _sweeps(sweeps: list[dict[str, Any]]) -> Table:
@@ -107,6 +111,56 @@ def _detection(detection: dict[str, Any]) -> Table:
     if detection["unexpected"]:
         table.caption = f"unexpected: {detection['unexpected']}"
     return table
+
+
+CONDITIONS = ("day", "night", "ir")
+
+
+def _print_scene_set(console: Console, scenes: dict[str, Any]) -> None:
+    """Recall / precision per fault kind and condition, and the clean probes' verdict."""
+    title = (
+        f"labelled scene set: {scenes['cameras']} cameras, {scenes['probes']} probes"
+        f" ({scenes['clean_probes']} clean), 3 strengths per fault, {scenes['seconds']:.0f} s"
+    )
+    table = Table(title=title)
+    table.add_column("fault", justify="left")
+    for column in (*CONDITIONS, "all"):
+        table.add_column(f"{column} recall/prec", justify="right")
+    table.add_column("reported (all conditions)", justify="left")
+    for fault, row in scenes["overall"]["by_fault"].items():
+        cells = [_pair(scenes, fault, condition) for condition in CONDITIONS]
+        reported = ", ".join(f"{k}×{n}" for k, n in row["reported"].items())
+        table.add_row(fault, *cells, _pr(row), reported)
+    console.print(table)
+    for key, why in scenes["not_judged"].items():
+        console.print(f"  * {key}: not judged by design - {why}")
+    clean, cold = scenes["false_faults_on_clean"], scenes["false_faults_on_clean_cold_start"]
+    console.print(
+        f"clean probes with a fault: [bold]{len(clean)}[/bold] of {scenes['clean_probes']}"
+        f" with baselines, [bold]{len(cold)}[/bold] of {scenes['cold_start_probes']} before"
+        f" any baseline; recall target ≥ {scenes['target_recall']:g} per fault and condition;"
+        f" below it: {scenes['below_target'] or 'none'}  {_mark(scenes['met'])}"
+    )
+
+
+def _pair(scenes: dict[str, Any], fault: str, condition: str) -> str:
+    row = scenes["by_condition"][condition]["by_fault"][fault]
+    marker = " *" if f"{fault}/{condition}" in scenes["not_judged"] else ""
+    return _pr(row) + marker
+
+
+def _pr(row: dict[str, Any]) -> str:
+    return f"{_num(row['recall'], 2)}/{_num(row['precision'], 2)}"
+
+
+def _print_night_soak(console: Console, soak: dict[str, Any]) -> None:
+    console.print(
+        f"day/night soak: {soak['cameras']} healthy cameras, {soak['simulated_hours']:g} h"
+        f" of simulated time each (afternoon to morning), {soak['probes']} probes"
+        f" {soak['probes_by_condition']}: [bold]{soak['false_faults']}[/bold] false faults"
+        f" {soak['false_faults_by_kind']}, [bold]{soak['false_pages']}[/bold] false pages,"
+        f" {soak['seconds']:.0f} s  {_mark(soak['met'])}"
+    )
 
 
 def _num(value: float | None, digits: int) -> str:

@@ -1,5 +1,6 @@
 """Camera health monitor bench: sweep time and CPU, cost against continuous decoding,
-detection quality on the simulator's fault matrix, and a soak of healthy cameras.
+detection quality on the simulator's fault matrix and on the labelled scene set (day,
+night, infrared), a soak of healthy cameras and a simulated day/night soak.
 
 ``python -m bench.cameras [--quick] [--soak-minutes M] [--concurrency N]`` runs, in one
 go against one simulated camera farm (a separate process, loopback only):
@@ -14,7 +15,12 @@ go against one simulated camera farm (a separate process, loopback only):
 3. a soak: the monitor's own scheduler (``run``) on the healthy farm for the soak time,
    counting every fault reported on a healthy camera;
 4. the fault matrix: each simulated fault on a few cameras, the rest healthy, every
-   camera probed, precision and recall per fault (:mod:`bench.camera_quality`).
+   camera probed, precision and recall per fault (:mod:`bench.camera_quality`);
+5. the labelled scene set, after the farm has stopped (pure, no network): precision and
+   recall per fault kind and per condition (:mod:`bench.camera_scenes`);
+6. the day/night soak: healthy cameras from afternoon to the next morning in simulated
+   time, every probe judged by the monitor's pipeline; zero false pages is the target
+   (:mod:`bench.camera_soak`).
 
 Between the sweeps and the soak, every camera is probed until it has learned its baseline
 (the configured ``baseline_probes`` healthy probes), as a gateway that has been running
@@ -42,6 +48,9 @@ from rich.console import Console
 from bench.camera_farm import Farm, camera_farm, monitor_config
 from bench.camera_phases import Bench, EventLog, decoding, detect, learn_baselines, soak, sweep
 from bench.camera_report import print_summary
+from bench.camera_scenes import run_scene_set
+from bench.camera_soak import soak as day_night_soak
+from device_sim.cameras.scene_set import cameras as scene_cameras
 from gateway.cameras.config import CamerasConfig
 from gateway.cameras.pool import ProcessProber
 from gateway.cameras.scheduler import CameraMonitor
@@ -75,6 +84,8 @@ class Plan:
     decode_streams: int
     decode_seconds: float
     soak_minutes: float
+    night_seeds: tuple[int, ...]
+    night_every_seconds: float
 
 
 FULL = Plan(
@@ -85,10 +96,12 @@ FULL = Plan(
     decode_streams=16,
     decode_seconds=20,
     soak_minutes=5,
+    night_seeds=(1, 2),
+    night_every_seconds=300,
 )
 QUICK = Plan(
     cameras=18, per_fault=1, rounds=1, warm_sweeps=2, decode_streams=4, decode_seconds=5,
-    soak_minutes=2,
+    soak_minutes=2, night_seeds=(1,), night_every_seconds=900,
 )  # fmt: skip
 
 
@@ -116,6 +129,12 @@ def run(
             # spare slots would start workers during the warm sweeps.
             config = monitor_config(farm, workdir, min(concurrency, plan.cameras))
             results = asyncio.run(_measure(plan, farm, config, console))
+    console.print("  labelled scene set: day, night and infrared, every fault at 3 strengths")
+    results["scene_set"] = run_scene_set(quick)
+    hours = f"{plan.night_every_seconds:g} s of simulated time"
+    console.print(f"  day/night soak: afternoon to morning, a probe every {hours}")
+    night = scene_cameras(plan.night_seeds)
+    results["day_night_soak"] = day_night_soak(night, plan.night_every_seconds)
     results["quick"] = quick
     results["plan"] = asdict(plan)
     results["machine"] = _machine(load_before)

@@ -20,6 +20,7 @@ def _register() -> None:
     # (OpenCV, numpy) are not paid by another.
     from device_sim.brokers import brokers
     from device_sim.cameras.cli import cameras
+    from device_sim.cameras.scene_cli import camera_scenes
     from device_sim.command_center.cli import command_center
     from device_sim.demo import demo
     from device_sim.terminals.cli import terminals
@@ -27,6 +28,7 @@ def _register() -> None:
     app.command("terminals")(terminals)
     app.command("command-center")(command_center)
     app.command("cameras")(cameras)
+    app.command("camera-scenes")(camera_scenes)
     app.command("demo")(demo)
     app.command("brokers")(brokers)
 

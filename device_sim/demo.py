@@ -73,6 +73,7 @@ def cameras_section(manifest: dict[str, Any], root: Path, towns: list[list[str]]
     return {
         "enabled": True, "interval_seconds": 60, "concurrency": 24,
         "snapshot_dir": str(root / "cameras"), "facilities": list(facilities.values()),
+        "daylight_hours": "00:00-24:00",  # the simulated scenes are daylit at any hour
     }  # fmt: skip
 
 

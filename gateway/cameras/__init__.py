@@ -9,10 +9,14 @@ Where things happen, in the order a probe flows::
     capture.py      in the worker: rtsp.check, then OpenCV open and frame sample
     rtsp.py         OPTIONS + DESCRIBE over a raw socket: refused/timeout/401/404
     analysis.py     pure picture measures (table of faults and thresholds)
-    baseline.py     each camera's own normal picture, learned and persisted
-    faults.py       measures + baseline + thresholds -> faults
-    health.py       pure state machine: faults -> incidents -> camera.fault/restored
-    snapshots.py    latest good frame per camera, bounded on disk
+    modes.py        day, night or infrared, from the picture's luma and colour
+    baseline.py     each camera's own normal picture per mode, learned and persisted
+    faults.py       measures + mode's baseline + thresholds -> faults (and notices)
+    health.py       pure state machine: faults -> incidents -> camera.fault /
+                    fault_changed / restored; acknowledge, snooze
+    incidents.py    each camera's health state on disk, restored after a restart
+    records.py      the monitor's record of a camera, and its view
+    snapshots.py    last good and current frame per camera, bounded on disk
     routes.py       /api/v1/cameras...
     metrics.py      Prometheus metrics
 

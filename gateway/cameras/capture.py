@@ -7,6 +7,7 @@ worker process the parent can kill. Credentials enter the URL here and nowhere e
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -113,6 +114,17 @@ def _read_sample(capture: cv2.VideoCapture, request: ProbeRequest, started: floa
         if now > give_up:
             break
     return sample
+
+
+def sample_of(
+    frames: Sequence[Frame], timestamps: Sequence[float], analysis_width: int
+) -> FrameSample:
+    """What :func:`analysis.measure` takes from the colour frames a probe kept and the
+    timestamps of every frame it decoded: grey frames at ``analysis_width`` and a small
+    colour thumbnail of the last frame. (The labelled scene set goes through this too.)"""
+    grays = [_grey(frame, analysis_width) for frame in frames]
+    thumbnail = _scaled(frames[-1], THUMBNAIL_WIDTH) if frames else None
+    return FrameSample(grays, thumbnail, timestamps)
 
 
 def _report(

@@ -35,19 +35,23 @@ _DAILY_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d-(([01]\d|2[0-3]):[0-5]\d|24:00)$"
 
 
 class Thresholds(StrictModel):
-    """Fault thresholds; see the table in :mod:`gateway.cameras.analysis`."""
+    """Fault thresholds; see the table in :mod:`gateway.cameras.analysis` and the reasons
+    in :mod:`gateway.cameras.faults` and :mod:`gateway.cameras.modes`."""
 
     frozen_max_motion: float = Field(
         0.05,
         ge=0,
         le=20,
-        description="Frozen when no consecutive frames differ by more (grey levels).",
+        description="Frozen when consecutive frames differ by less (median, grey levels).",
     )
     black_max_mean_luma: float = Field(
         24, ge=0, le=255, description="Black: mean luma at most this."
     )
     black_max_bright_fraction: float = Field(
-        0.01, ge=0, le=1, description="Black: and fewer pixels than this fraction at luma >= 48."
+        0.002, ge=0, le=1, description="Black: and less content than this fraction at luma >= 48."
+    )
+    black_max_spread: float = Field(
+        12, ge=0, le=255, description="Black: and the content's p95 - p5 below this."
     )
     overexposed_min_fraction: float = Field(
         0.5,
@@ -56,50 +60,71 @@ class Thresholds(StrictModel):
         description="Over-exposed: at least this fraction of pixels at luma >= 250.",
     )
     low_contrast_max_spread: float = Field(
-        16, ge=0, le=255, description="Low contrast: luma p98 - p2 below this."
+        12, ge=0, le=255, description="Low contrast alone: content p95 - p5 below this ..."
+    )
+    low_contrast_max_contrast: float = Field(
+        0.2, gt=0, le=1, description="... and its Michelson contrast below this."
     )
     low_contrast_max_ratio: float = Field(
-        0.5, gt=0, le=1, description="Low contrast: and below this fraction of the baseline spread."
+        0.5, gt=0, le=1, description="Low contrast: spread below this fraction of the baseline's"
+    )
+    low_contrast_max_contrast_ratio: float = Field(
+        0.45, gt=0, le=1, description="... and Michelson contrast below this fraction of it."
     )
     blurred_max_ratio: float = Field(
-        0.4, gt=0, lt=1, description="Blurred: sharpness below this fraction of the baseline."
+        0.45, gt=0, lt=1, description="Blurred: sharpness below this fraction of the baseline."
+    )
+    blurred_min_detail: float = Field(
+        0.3, ge=0, le=1, description="Blur is judged only with this fraction of cells detailed."
+    )
+    occluded_min_lost_detail: float = Field(
+        0.3, gt=0, le=1, description="Occluded: this fraction of the baseline's detail is gone ..."
     )
     occluded_min_flat_fraction: float = Field(
-        0.6, gt=0, le=1, description="Occluded: at least this fraction of the frame is featureless."
-    )
-    occluded_min_flat_increase: float = Field(
-        0.4, gt=0, le=1, description="Occluded: and that fraction rose by this much over baseline."
+        0.4, gt=0, le=1, description="... and at least this fraction of the frame is featureless."
     )
     occluded_fallback_flat_fraction: float = Field(
-        0.95, gt=0, le=1, description="Occluded before a baseline exists: featureless fraction."
-    )
-    occluded_fallback_max_luma: float = Field(
-        80, ge=0, le=255, description="Occluded before a baseline exists: and mean luma at most."
+        0.9,
+        gt=0,
+        le=1,
+        description="Occluded alone: featureless fraction at least this, mean luma above"
+        " black_max_mean_luma.",
     )
     noisy_min_ratio: float = Field(
-        3.0, gt=1, le=100, description="Noisy: noise level at least this multiple of baseline."
+        2.0, gt=1, le=100, description="Noisy: noise level at least this multiple of baseline."
     )
     noisy_min_level: float = Field(
-        6.0, ge=0, le=255, description="Noisy: and at least this level (grey levels)."
+        5.0, ge=0, le=255, description="Noisy: and at least this level (grey levels)."
     )
     noisy_max_level: float = Field(
         20.0, gt=0, le=255, description="Noisy regardless of baseline from this level."
     )
-    colour_cast_min_increase: float = Field(
-        0.25,
+    colour_cast_min_shift: float = Field(
+        0.15,
         gt=0,
         le=3,
-        description="Colour cast: grey-world deviation rose this much over baseline.",
+        description="Colour cast: a channel's share of the light moved this much (over 1/3)"
+        " from the baseline's.",
     )
     colour_cast_max: float = Field(
-        0.5, gt=0, le=3, description="Colour cast before a baseline exists: deviation at least."
+        0.5, gt=0, le=3, description="Colour cast alone: grey-world deviation at least."
     )
     scene_min_similarity: float = Field(
         0.5, ge=-1, lt=1, description="Scene changed: edge-map correlation with reference below."
     )
     min_fps: float = Field(5.0, ge=0, le=240, description="Low frame rate: measured fps below.")
     min_fps_ratio: float = Field(
-        0.6, gt=0, le=1, description="Low frame rate: below this fraction of expected_fps."
+        0.45,
+        gt=0,
+        le=1,
+        description="Low frame rate: below this fraction of expected_fps (slow shutter"
+        " at night halves it).",
+    )
+    ir_max_colourfulness: float = Field(
+        0.012, ge=0, le=1, description="Infrared mode: chromaticity spread below this."
+    )
+    day_min_lit_fraction: float = Field(
+        0.65, ge=0, le=1, description="Day mode: at least this fraction of the content lit."
     )
 
 
@@ -107,7 +132,13 @@ class HealthPolicy(StrictModel):
     """When a fault becomes an incident, and when an incident is over."""
 
     confirm_window: int = Field(5, ge=1, le=100, description="M: last probes looked at.")
-    confirm_count: int = Field(3, ge=1, le=100, description="N: faulty probes among the last M.")
+    confirm_count: int = Field(
+        3,
+        ge=1,
+        le=100,
+        description="N: faulty probes among the last M; also the faulty probes in a row a"
+        " new kind of fault must hold before the change is announced.",
+    )
     min_fault_seconds: float = Field(
         120, ge=0, le=86400, description="A fault must persist this long before it pages."
     )
@@ -177,6 +208,11 @@ class CameraConfig(StrictModel):
     )
     password_file: Path | None = Field(None, description="File holding the password.")
     expected_fps: float | None = Field(None, gt=0, le=240, description="Nominal frame rate.")
+    daylight: bool = Field(
+        True,
+        description="Daylight reaches the scene in the daylight hours (false for a"
+        " windowless corridor or room: its dark pictures are then judged as at night).",
+    )
     thresholds: dict[str, float] = Field(
         default_factory=dict, description="Overrides of the default thresholds, by name."
     )
@@ -291,7 +327,16 @@ class CamerasConfig(StrictModel):
     dead_backoff_cap_seconds: float = Field(
         600, gt=0, le=86400, description="Longest wait between probes of an unreachable camera."
     )
-    timezone: str | None = Field(None, description="IANA zone for maintenance; None = system.")
+    timezone: str | None = Field(
+        None, description="IANA zone for maintenance and daylight hours; None = system."
+    )
+    daylight_hours: str | None = Field(
+        "09:00-16:00",
+        pattern=_DAILY_PATTERN,
+        description="Local hours when it is surely day: a dark, empty, live picture is then"
+        " black even from a camera without infrared (outside them: too dark, not paged)."
+        " None: only a dead signal or an infrared camera's dark picture is black.",
+    )
     thresholds: Thresholds = Field(default_factory=Thresholds, description="Default thresholds.")
     health: HealthPolicy = Field(default_factory=HealthPolicy, description="Incident policy.")
     facilities: list[FacilityConfig] = Field(default_factory=list, description="Sites.")

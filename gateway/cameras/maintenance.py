@@ -1,4 +1,5 @@
-"""Is a camera inside a maintenance window at ``now``? Pure; time zone passed in."""
+"""Is a camera inside a maintenance window (or the daylight hours) at ``now``? Pure;
+the time zone is passed in."""
 
 from __future__ import annotations
 
@@ -10,8 +11,20 @@ from gateway.cameras.config import MaintenanceWindow
 
 def in_maintenance(windows: Iterable[MaintenanceWindow], now: float, tz: tzinfo | None) -> bool:
     """True when any window covers ``now`` (Unix seconds); ``tz=None`` is system local."""
-    local = datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now).astimezone()
+    local = _local(now, tz)
     return any(_covers(window, local) for window in windows)
+
+
+def in_daily(spec: str | None, now: float, tz: tzinfo | None) -> bool:
+    """True when the daily ``"HH:MM-HH:MM"`` range covers ``now``; False for ``None``."""
+    if spec is None:
+        return False
+    local = _local(now, tz)
+    return _daily_covers(spec, local.hour * 60 + local.minute)
+
+
+def _local(now: float, tz: tzinfo | None) -> datetime:
+    return datetime.fromtimestamp(now, tz) if tz else datetime.fromtimestamp(now).astimezone()
 
 
 def _covers(window: MaintenanceWindow, local: datetime) -> bool:

@@ -8,6 +8,7 @@ path; a camera it may not see answers 404, exactly like an unknown one.
 - ``GET /api/v1/cameras/{id}``: one camera
 - ``GET /api/v1/cameras/{id}/history``: its recent probes, oldest first
 - ``GET /api/v1/cameras/{id}/snapshot.jpg``: its latest good frame
+- ``GET /api/v1/cameras/{id}/current.jpg``: the frame of its latest probe, fault or not
 """
 
 from __future__ import annotations
@@ -61,16 +62,26 @@ def camera_routes(monitor: CameraMonitor, allowed: Allowed) -> list[Route]:
     async def get_snapshot(request: Request) -> Response:
         view = visible(request)
         jpeg = None if view is None else await asyncio.to_thread(monitor.snapshot, view.camera_id)
-        if jpeg is None:
-            return _not_found()
-        return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
+        return _jpeg(jpeg)
+
+    async def get_current(request: Request) -> Response:
+        view = visible(request)
+        jpeg = None if view is None else await asyncio.to_thread(monitor.current, view.camera_id)
+        return _jpeg(jpeg)
 
     return [
         Route("/api/v1/cameras", list_cameras, methods=["GET"]),
         Route("/api/v1/cameras/{camera_id}", get_camera, methods=["GET"]),
         Route("/api/v1/cameras/{camera_id}/history", get_history, methods=["GET"]),
         Route("/api/v1/cameras/{camera_id}/snapshot.jpg", get_snapshot, methods=["GET"]),
+        Route("/api/v1/cameras/{camera_id}/current.jpg", get_current, methods=["GET"]),
     ]
+
+
+def _jpeg(jpeg: bytes | None) -> Response:
+    if jpeg is None:
+        return _not_found()
+    return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "no-store"})
 
 
 def _not_found() -> Response:

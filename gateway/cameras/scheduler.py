@@ -4,8 +4,8 @@
 
     dispatch ──(bounded queue)──> probe tasks ×concurrency ──> Prober (worker processes)
                                         │
-        assess (faults) -> step (health) -> EventSink.emit -> state, history, baseline,
-                                                              snapshot, metrics, saved state
+        assess (mode, faults) -> step (health) -> EventSink.emit -> state, history,
+                                   baseline of the mode, snapshots, metrics, saved state
 
 One ``TaskGroup`` in :meth:`CameraMonitor.run` owns the dispatcher and the probe tasks.
 Each sweep spreads its probe starts over ``jitter * interval`` seconds. Every probe is
@@ -14,6 +14,8 @@ long and never the others. A camera whose previous probe is still running is ski
 that sweep (counted). An unreachable camera, once faulty, is re-probed with backoff.
 Health states are saved after their events were emitted, so after a restart an incident
 continues under its own id (a crash in between only re-emits the same idempotent event).
+A camera's state changes under its own lock, so a technician's acknowledgement or snooze
+is never lost to a probe finishing at the same moment.
 """
 
 from __future__ import annotations
@@ -22,26 +24,27 @@ import asyncio
 import logging
 import random
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from gateway.cameras import metrics
-from gateway.cameras.analysis import Measures
-from gateway.cameras.baseline import Baseline, BaselineStore, accumulate
-from gateway.cameras.config import CameraConfig, CamerasConfig, FacilityConfig, Thresholds
-from gateway.cameras.faults import Fault, assess
+from gateway.cameras.baseline import Baselines, BaselineStore
+from gateway.cameras.config import CamerasConfig
+from gateway.cameras.faults import Verdict, assess
 from gateway.cameras.health import (
-    CameraIdentity,
     CameraState,
     Phase,
     ProbeResult,
+    acknowledge,
+    snooze,
+    snoozed,
     state_to_dict,
     step,
 )
 from gateway.cameras.incidents import IncidentStore
-from gateway.cameras.maintenance import in_maintenance
-from gateway.cameras.probe import ProbeError, ProbeOutcome, Prober, ProbeReport, ProbeRequest
+from gateway.cameras.maintenance import in_daily, in_maintenance
+from gateway.cameras.probe import ProbeError, ProbeOutcome, Prober, ProbeReport
+from gateway.cameras.records import CameraRecord, count, record_of, slim, view_of
 from gateway.cameras.snapshots import SnapshotStore
 from gateway.cameras.views import CameraView, HistoryEntry
 from gateway.core.backoff import Backoff
@@ -62,25 +65,6 @@ def plan_sweep(
 
 
 @dataclass
-class _Camera:
-    """The monitor's mutable record of one camera."""
-
-    config: CameraConfig
-    facility: FacilityConfig
-    request: ProbeRequest
-    thresholds: Thresholds
-    state: CameraState
-    history: deque[HistoryEntry]
-    baseline: Baseline | None = None
-    learning: tuple[Measures, ...] = ()
-    report: ProbeReport | None = None
-    maintenance: bool = False
-    unreachable: int = 0
-    due: float = 0.0
-    busy: bool = False
-
-
-@dataclass
 class _Sweep:
     started: float
     pending: int = 0
@@ -90,7 +74,7 @@ class _Sweep:
 
 @dataclass
 class _Job:
-    camera: _Camera
+    camera: CameraRecord
     sweep: _Sweep = field(repr=False)
 
 
@@ -118,6 +102,7 @@ class CameraMonitor:
         self._prober = prober
         self._sink = sink
         self._snapshots = snapshots or SnapshotStore(config.snapshot_dir, config.snapshot_max_bytes)
+        self._current = SnapshotStore(config.snapshot_dir / "current", config.snapshot_max_bytes)
         self._baselines = baselines or BaselineStore(config.snapshot_dir / "baselines")
         self._incidents = incidents or IncidentStore(config.snapshot_dir / "incidents")
         self._clock = clock
@@ -126,7 +111,7 @@ class CameraMonitor:
         cap = max(config.interval_seconds, config.dead_backoff_cap_seconds)
         self._backoff = Backoff(base=config.interval_seconds, cap=cap)
         self._cameras = {
-            camera.id: self._record(facility, camera)
+            camera.id: record_of(config, facility, camera)
             for facility in config.facilities
             for camera in facility.cameras
             if camera.enabled
@@ -148,11 +133,12 @@ class CameraMonitor:
 
     async def load(self) -> None:
         """Take up the baselines, snapshots and health states an earlier run left on disk."""
-        await asyncio.to_thread(self._snapshots.total_bytes)  # indexes the directory
+        await asyncio.to_thread(self._snapshots.total_bytes)  # indexes the directories
+        await asyncio.to_thread(self._current.total_bytes)
         stored = await asyncio.to_thread(self._baselines.load_all)
-        for camera_id, baseline in stored.items():
+        for camera_id, learned in stored.items():
             if camera_id in self._cameras:
-                self._cameras[camera_id].baseline = baseline
+                self._cameras[camera_id].baselines = Baselines(learned)
         for camera in self._cameras.values():
             camera.state = await asyncio.to_thread(self._incidents.load, camera.state)
             metrics.set_state(camera.config.id, camera.facility.id, camera.state.phase)
@@ -171,12 +157,35 @@ class CameraMonitor:
         return self._view(camera)
 
     async def relearn(self, camera_id: str) -> bool:
-        """Forget the camera's baseline (after it was deliberately moved); False if unknown."""
+        """Forget the camera's baselines (after it was deliberately moved); False if unknown."""
         camera = self._cameras.get(camera_id)
         if camera is None:
             return False
-        camera.baseline, camera.learning = None, ()
+        camera.baselines = Baselines()
         await asyncio.to_thread(self._baselines.delete, camera_id)
+        return True
+
+    async def acknowledge(self, camera_id: str, by: str, reason: str) -> bool | None:
+        """Acknowledge the camera's open incident; ``None`` for an unknown camera, False
+        when no incident is open."""
+        camera = self._cameras.get(camera_id)
+        if camera is None:
+            return None
+        async with camera.lock:
+            state = acknowledge(camera.state, by, reason, self._clock())
+            if state is None:
+                return False
+            await self._keep_state(camera, state)
+        return True
+
+    async def snooze(self, camera_id: str, by: str, reason: str, seconds: float) -> bool:
+        """Hold the camera's events back for ``seconds`` (0 ends a snooze); False if unknown."""
+        camera = self._cameras.get(camera_id)
+        if camera is None:
+            return False
+        async with camera.lock:
+            now = self._clock()
+            await self._keep_state(camera, snooze(camera.state, by, reason, now + seconds, now))
         return True
 
     def cameras(self) -> list[CameraView]:
@@ -198,6 +207,12 @@ class CameraMonitor:
         if camera_id not in self._cameras:
             return None
         return self._snapshots.read(camera_id)
+
+    def current(self, camera_id: str) -> bytes | None:
+        """The frame of the camera's latest probe as JPEG, fault or not (blocking)."""
+        if camera_id not in self._cameras:
+            return None
+        return self._current.read(camera_id)
 
     async def _dispatch(self, queue: asyncio.Queue[_Job]) -> None:
         loop = asyncio.get_running_loop()
@@ -235,7 +250,7 @@ class CameraMonitor:
                 self._close_sweep(job.sweep, loop.time())
                 queue.task_done()
 
-    async def _probe(self, camera: _Camera) -> None:
+    async def _probe(self, camera: CameraRecord) -> None:
         loop = asyncio.get_running_loop()
         async with self._slots:  # the hard timeout must not run while waiting for a worker
             started = loop.time()
@@ -249,45 +264,61 @@ class CameraMonitor:
             duration = loop.time() - started
         await self._apply(camera, report, duration)
 
-    async def _apply(self, camera: _Camera, report: ProbeReport, duration: float) -> None:
-        now = self._clock()
-        config = camera.config
-        faults = assess(report, camera.baseline, camera.thresholds, config.expected_fps)
-        windows = [*camera.facility.maintenance, *config.maintenance]
-        maintenance = in_maintenance(windows, now, self._tz)
-        state, events = step(camera.state, ProbeResult(faults, maintenance), now)
-        if events:
-            await self._sink.emit(events)  # committed before the state moves on
+    async def _apply(self, camera: CameraRecord, report: ProbeReport, duration: float) -> None:
+        async with camera.lock:
+            now = self._clock()
+            config = camera.config
+            daylit = config.daylight and in_daily(self._config.daylight_hours, now, self._tz)
+            verdict = assess(
+                report, camera.baselines, camera.thresholds, config.expected_fps, daylit
+            )
+            faults = verdict.faults
+            windows = [*camera.facility.maintenance, *config.maintenance]
+            quiet = in_maintenance(windows, now, self._tz) or snoozed(camera.state, now)
+            state, events = step(camera.state, ProbeResult(faults, quiet), now)
+            if events:
+                await self._sink.emit(events)  # committed before the state moves on
+            camera.report, camera.maintenance = slim(report), quiet
+            camera.mode = None if verdict.mode is None else verdict.mode.value
+            camera.notices = verdict.notices
+            fps = report.measures.fps if report.measures else None
+            camera.history.append(
+                HistoryEntry(now, report.outcome, state.phase, faults, duration, fps, quiet)
+            )
+            self._schedule_next(camera, report, state)
+            await self._keep_pictures(camera, report, verdict, now)
+            count(camera, report, faults, duration, state)
+            await self._keep_state(camera, state)
+
+    async def _keep_state(self, camera: CameraRecord, state: CameraState) -> None:
+        """Adopt ``state`` and save it if what survives a restart changed."""
         changed = state_to_dict(state) != state_to_dict(camera.state)
-        camera.state, camera.report, camera.maintenance = state, _slim(report), maintenance
-        fps = report.measures.fps if report.measures else None
-        camera.history.append(
-            HistoryEntry(now, report.outcome, state.phase, faults, duration, fps, maintenance)
-        )
-        self._schedule_next(camera, report)
-        if not faults and report.measures is not None:
-            await self._keep_good(camera, report, report.measures, now)
-        _count(camera, report, faults, duration)
+        camera.state = state
         if changed:
             await asyncio.to_thread(self._incidents.save, state)
 
-    async def _keep_good(
-        self, camera: _Camera, report: ProbeReport, measures: Measures, now: float
+    async def _keep_pictures(
+        self, camera: CameraRecord, report: ProbeReport, verdict: Verdict, now: float
     ) -> None:
+        """The current frame always; a healthy one also as the good frame and towards
+        the baseline of its mode."""
         camera_id = camera.config.id
-        if camera.baseline is None:
-            needed = self._config.baseline_probes
-            camera.learning, learned = accumulate(camera.learning, measures, needed, now)
-            if learned is not None:
-                camera.baseline = learned
-                await asyncio.to_thread(self._baselines.save, camera_id, learned)
-                log.info("camera %s: baseline learned", camera_id)
+        if report.snapshot:
+            await asyncio.to_thread(self._current.save, camera_id, report.snapshot)
+        measures = report.measures
+        if verdict.faults or verdict.notices or measures is None or verdict.mode is None:
+            return
+        needed = self._config.baseline_probes
+        camera.baselines, learned = camera.baselines.observe(verdict.mode, measures, needed, now)
+        if learned is not None:
+            await asyncio.to_thread(self._baselines.save, camera_id, camera.baselines.learned)
+            log.info("camera %s: %s baseline learned", camera_id, learned.mode.value)
         if report.snapshot:
             await asyncio.to_thread(self._snapshots.save, camera_id, report.snapshot)
 
-    def _schedule_next(self, camera: _Camera, report: ProbeReport) -> None:
+    def _schedule_next(self, camera: CameraRecord, report: ProbeReport, state: CameraState) -> None:
         dead = report.outcome is not ProbeOutcome.REACHABLE
-        if not dead or camera.state.phase is not Phase.FAULTY:
+        if not dead or state.phase is not Phase.FAULTY:
             camera.unreachable, camera.due = 0, 0.0
             return
         delay = self._backoff.delay(camera.unreachable, self._rng)
@@ -305,78 +336,5 @@ class CameraMonitor:
             self._skip_logged.add(camera_id)
             log.warning("camera %s: previous probe still running, sweep skips it", camera_id)
 
-    def _record(self, facility: FacilityConfig, camera: CameraConfig) -> _Camera:
-        cfg = self._config
-        request = ProbeRequest(
-            url=camera.url,
-            username=camera.username,
-            password=camera.password,
-            open_timeout_seconds=cfg.open_timeout_seconds,
-            read_timeout_seconds=cfg.read_timeout_seconds,
-            sample_frames=cfg.sample_frames,
-            sample_seconds=cfg.sample_seconds,
-            analysis_width=cfg.analysis_width,
-            snapshot_width=cfg.snapshot_width,
-            snapshot_quality=cfg.snapshot_quality,
-        )
-        identity = CameraIdentity(camera.id, facility.id, tuple(facility.region))
-        metrics.set_state(camera.id, facility.id, Phase.UNKNOWN)
-        return _Camera(
-            config=camera,
-            facility=facility,
-            request=request,
-            thresholds=cfg.thresholds_for(camera),
-            state=CameraState(identity, cfg.health),
-            history=deque(maxlen=cfg.history_size),
-        )
-
-    def _view(self, camera: _Camera) -> CameraView:
-        report, state = camera.report, camera.state
-        measures = report.measures if report else None
-        return CameraView(
-            camera_id=camera.config.id,
-            name=camera.config.name,
-            facility_id=camera.facility.id,
-            facility_name=camera.facility.name,
-            region=state.identity.region,
-            phase=state.phase,
-            faults=state.faults,
-            last_probe_at=state.last_probe_at,
-            outcome=report.outcome if report else None,
-            measures=measures.scalars() if measures else {},
-            stream=_stream(report),
-            incident=state.incident,
-            maintenance=camera.maintenance,
-            baseline_learned=camera.baseline is not None,
-            has_snapshot=self._snapshots.has(camera.config.id),
-        )
-
-
-def _slim(report: ProbeReport) -> ProbeReport:
-    """The report without the JPEG and edge map, kept per camera for the API."""
-    measures = report.measures and replace(report.measures, edge_map=())
-    return report.model_copy(update={"snapshot": None, "measures": measures})
-
-
-def _stream(report: ProbeReport | None) -> dict[str, float | int | None]:
-    if report is None:
-        return {}
-    return {
-        "width": report.width,
-        "height": report.height,
-        "fps": report.measures.fps if report.measures else None,
-        "connect_seconds": report.connect_seconds,
-        "first_frame_seconds": report.first_frame_seconds,
-        "rtsp_status": report.rtsp_status,
-    }
-
-
-def _count(
-    camera: _Camera, report: ProbeReport, faults: tuple[Fault, ...], duration: float
-) -> None:
-    metrics.PROBES.labels(report.outcome.value).inc()
-    metrics.PROBE_DURATION.observe(duration)
-    metrics.PROBE_CPU.inc(report.cpu_seconds)
-    for fault in faults:
-        metrics.FAULTS.labels(fault.kind.value).inc()
-    metrics.set_state(camera.config.id, camera.facility.id, camera.state.phase)
+    def _view(self, camera: CameraRecord) -> CameraView:
+        return view_of(camera, self._snapshots, self._current, self._clock())

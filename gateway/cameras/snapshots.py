@@ -1,9 +1,12 @@
 """The latest good frame of each camera, as a scaled JPEG on disk.
 
-One file per camera (``<camera id>.jpg``), replaced atomically so a reader never sees a
-half-written picture. The directory's total is bounded: past ``max_bytes`` the oldest
-snapshots are evicted, never the one just written. Methods block on file I/O; the
-monitor calls them through ``asyncio.to_thread``.
+One file per camera (``<camera id>.jpg``), replaced atomically so a reader never sees
+a half-written picture. The monitor keeps two stores: the last *good* frame (what the
+camera should show) and, in ``current/``, the last frame of any probe (what it shows
+now, fault or not), so the wall can put them side by side. The directory's total is
+bounded: past ``max_bytes`` the oldest snapshots are evicted, never the one just
+written. Methods block on file I/O; the monitor calls them through
+``asyncio.to_thread``.
 """
 
 from __future__ import annotations
@@ -47,6 +50,12 @@ class SnapshotStore:
         """Whether a snapshot of the camera is stored."""
         with self._lock:
             return camera_id in self._scan()
+
+    def saved_at(self, camera_id: str) -> float | None:
+        """When the camera's snapshot was stored (Unix seconds), or ``None``."""
+        with self._lock:
+            entry = self._scan().get(camera_id)
+        return None if entry is None else entry[0]
 
     def total_bytes(self) -> int:
         """Bytes the snapshots take now."""

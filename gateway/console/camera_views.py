@@ -3,14 +3,17 @@
 The monitor (``gateway.cameras``) keeps a view of every camera; the console reads it
 through the small :class:`CameraViews` protocol, so the wall is tested with a fake. A
 view is a mapping with (at least) the keys of :class:`CameraView`; faults are mappings
-with a ``kind`` (as ``Fault.to_json()`` writes them) or bare kind strings.
+with a ``kind`` (as ``Fault.to_json()`` writes them, with the ``since`` of the view) or
+bare kind strings. A monitor that also offers :class:`CameraActions` lets technicians
+acknowledge and snooze incidents from the camera's page.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol, TypedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypedDict, runtime_checkable
 
 from gateway.http.auth import in_scope
 
@@ -27,6 +30,12 @@ class CameraView(TypedDict, total=False):
     faults: list[Any]
     last_probe_at: float | None
     snapshot_url: str | None
+    current_url: str | None
+    snapshot_at: float | None
+    current_at: float | None
+    notices: list[Any]
+    incident: dict[str, Any] | None
+    snooze: dict[str, Any] | None
 
 
 class CameraViews(Protocol):
@@ -41,12 +50,26 @@ class CameraViews(Protocol):
         ...
 
 
+@runtime_checkable
+class CameraActions(Protocol):
+    """What a technician can do to a camera's incident (the monitor's write side)."""
+
+    async def acknowledge(self, camera_id: str, by: str, reason: str) -> bool | None:
+        """Acknowledge the open incident; ``None``: no such camera, False: none open."""
+        ...
+
+    async def snooze(self, camera_id: str, by: str, reason: str, seconds: float) -> bool:
+        """Hold the camera's events back for ``seconds``; False: no such camera."""
+        ...
+
+
 class _Json(Protocol):
     def to_json(self) -> dict[str, Any]: ...
 
 
 class CameraSource(Protocol):
-    """The read side of :class:`gateway.cameras.scheduler.CameraMonitor`."""
+    """The read side of :class:`gateway.cameras.scheduler.CameraMonitor` (which also
+    offers :class:`CameraActions`)."""
 
     def cameras(self) -> Sequence[_Json]: ...
 
@@ -54,7 +77,8 @@ class CameraSource(Protocol):
 
 
 class MonitorViews:
-    """:class:`CameraViews` over the camera monitor (its API documents, flattened)."""
+    """:class:`CameraViews` and :class:`CameraActions` over the camera monitor (its API
+    documents, flattened)."""
 
     def __init__(self, monitor: CameraSource) -> None:
         self._monitor = monitor
@@ -65,6 +89,16 @@ class MonitorViews:
     def history(self, camera_id: str) -> list[dict[str, Any]] | None:
         entries = self._monitor.history(camera_id)
         return None if entries is None else [entry.to_json() for entry in entries]
+
+    async def acknowledge(self, camera_id: str, by: str, reason: str) -> bool | None:
+        if not isinstance(self._monitor, CameraActions):
+            return None
+        return await self._monitor.acknowledge(camera_id, by, reason)
+
+    async def snooze(self, camera_id: str, by: str, reason: str, seconds: float) -> bool:
+        if not isinstance(self._monitor, CameraActions):
+            return False
+        return await self._monitor.snooze(camera_id, by, reason, seconds)
 
 
 def flatten(doc: Mapping[str, Any]) -> dict[str, Any]:
@@ -138,3 +172,46 @@ def snapshot_url(view: Mapping[str, Any]) -> str | None:
         url = view["snapshot_url"]
         return str(url) if url else None
     return f"/api/v1/cameras/{view.get('id', '')}/snapshot.jpg"
+
+
+def current_url(view: Mapping[str, Any]) -> str | None:
+    """Where the wall loads the frame of the camera's latest probe, fault or not."""
+    url = view.get("current_url")
+    return str(url) if url else None
+
+
+def pictures(view: Mapping[str, Any]) -> list[tuple[str, str, float | None]]:
+    """The pictures to show, as ``(url, "now" | "good", taken at)``: the current frame
+    beside the last good one while the camera is not ok and they differ, else one."""
+    good, now = snapshot_url(view), current_url(view)
+    troubled = view.get("state") in ("faulty", "suspect", "restored") or bool(view.get("faults"))
+    shown: list[tuple[str, str, float | None]] = []
+    if now and (troubled or not good):
+        shown.append((now, "now", view.get("current_at")))
+    if good and (troubled or not now):
+        shown.append((good, "good", view.get("snapshot_at")))
+    if not shown and good:
+        shown.append((good, "good", view.get("snapshot_at")))
+    return shown
+
+
+def reasons(view: Mapping[str, Any], t: Callable[..., str], now: float) -> list[tuple[str, str]]:
+    """Why the camera is (or is about to be) faulty, in plain words: ``(kind, text)``
+    per fault and notice, e.g. ``("frozen", "Picture frozen since 02:14")``."""
+    found = []
+    for fault in [*(view.get("faults") or ()), *(view.get("notices") or ())]:
+        kind = fault.get("kind") if isinstance(fault, Mapping) else fault
+        if not kind:
+            continue
+        since = fault.get("since") if isinstance(fault, Mapping) else None
+        at = since if since is not None else view.get("last_probe_at")
+        found.append((str(kind), t(f"reason.{kind}", since=short_time(at, now))))
+    return found
+
+
+def short_time(at: float | None, now: float) -> str:
+    """``02:14`` on the same day as ``now``, ``05-13 23:50`` on another; ``—`` if unknown."""
+    if at is None:
+        return "—"
+    same_day = time.localtime(at)[:3] == time.localtime(now)[:3]
+    return time.strftime("%H:%M" if same_day else "%m-%d %H:%M", time.localtime(at))

@@ -214,16 +214,19 @@ def _camera_paths() -> dict[str, Any]:
                 "responses": {"200": _json("Probes, oldest first.", {"type": "object"}), **ERRORS},
             }
         },
-        f"{BASE}/cameras/{{camera_id}}/snapshot.jpg": {
-            "get": {
-                "summary": "The camera's latest good frame.",
-                "parameters": camera,
-                "responses": {
-                    "200": {"description": "JPEG.", "content": {"image/jpeg": {}}},
-                    **ERRORS,
-                },
-            }
-        },
+        f"{BASE}/cameras/{{camera_id}}/snapshot.jpg": _jpeg(
+            "The camera's latest good frame.", camera
+        ),
+        f"{BASE}/cameras/{{camera_id}}/current.jpg": _jpeg(
+            "The frame of the camera's latest probe, fault or not.", camera
+        ),
+    }
+
+
+def _jpeg(summary: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    jpeg = {"description": "JPEG.", "content": {"image/jpeg": {}}}
+    return {
+        "get": {"summary": summary, "parameters": parameters, "responses": {"200": jpeg, **ERRORS}}
     }
 
 

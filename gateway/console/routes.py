@@ -69,6 +69,16 @@ def console_routes(console: Console) -> list[BaseRoute]:
         Route("/terminals", page(terminals.terminals_page)),
         Route("/cameras", page(cameras.wall)),
         Route("/cameras/{camera_id}", page(cameras.history)),
+        Route(
+            "/cameras/{camera_id}/acknowledge",
+            action(cameras.acknowledge, cameras.CAMERA_ACTING),
+            methods=["POST"],
+        ),
+        Route(
+            "/cameras/{camera_id}/snooze",
+            action(cameras.snooze, cameras.CAMERA_ACTING),
+            methods=["POST"],
+        ),
         Route("/admin/accounts", page(admin.accounts_list, admin.ADMIN)),
         Route("/admin/accounts", action(admin.account_create, admin.ADMIN), methods=["POST"]),
         Route(

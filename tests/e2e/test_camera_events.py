@@ -1,4 +1,5 @@
-"""End-to-end: a fault injected in a simulated camera becomes a command-center event."""
+"""End-to-end: a fault injected in a simulated camera becomes a command-center event,
+and a change of fault kind during the incident is forwarded too."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +52,12 @@ EXPLAINED: dict[str, set[str]] = {
 }
 
 
-@pytest.fixture
-def farm(tmp_path: Path) -> Iterator[dict[str, Any]]:
+@contextmanager
+def camera_farm(tmp_path: Path, count: int) -> Iterator[dict[str, Any]]:
+    """``count`` simulated cameras, two per facility; yields the farm's manifest."""
     manifest = tmp_path / "farm.json"
     argv = [
-        sys.executable, "-m", "device_sim", "cameras", "--count", str(len(FAULTS) + HEALTHY),
+        sys.executable, "-m", "device_sim", "cameras", "--count", str(count),
         "--per-facility", "2", "--base-port", "0", "--control-port", "0",
         "--manifest", str(manifest), "--cache-dir", str(tmp_path / "clips"),
         "--stall-after", "0.3",
@@ -66,6 +69,12 @@ def farm(tmp_path: Path) -> Iterator[dict[str, Any]]:
             assert time.monotonic() < deadline, "the camera farm did not start"
             time.sleep(0.1)
         yield json.loads(manifest.read_text())
+
+
+@pytest.fixture
+def farm(tmp_path: Path) -> Iterator[dict[str, Any]]:
+    with camera_farm(tmp_path, len(FAULTS) + HEALTHY) as manifest:
+        yield manifest
 
 
 def cameras_section(farm: dict[str, Any], root: Path) -> dict[str, object]:
@@ -87,6 +96,7 @@ def cameras_section(farm: dict[str, Any], root: Path) -> dict[str, object]:
         "open_timeout_seconds": 2, "read_timeout_seconds": 2, "sample_seconds": 1.0,
         "sample_frames": 4, "probe_timeout_seconds": 12, "baseline_probes": 1,
         "snapshot_dir": str(root / "cameras"),
+        "daylight_hours": "00:00-24:00",  # the farm's scenes are daylight, whatever the hour
         "health": {"confirm_window": 2, "confirm_count": 2, "min_fault_seconds": 0,
                    "restore_count": 1, "restore_hold_seconds": 0},
         "facilities": list(facilities.values()),
@@ -136,6 +146,41 @@ async def test_each_fault_reaches_the_command_center(
         assert all(e.region == ["示范区", "城关街道", "幸福社区1"] for e in events)
         assert len(events) == len({e.source for e in events})  # one incident each
         await _wall_shows(f"http://127.0.0.1:{gateway.http_port}", set(faulty), ids)
+
+
+async def test_a_change_of_fault_kind_reaches_the_command_center(
+    site: Site, broker: ManagedProcess, tmp_path: Path
+) -> None:
+    with camera_farm(tmp_path, 2) as small:
+        section = cameras_section(small, site.root)
+        async with district(site, terminals=1, cameras=section) as d:
+            monitor = d.gateway.cameras if d.gateway else None
+            assert monitor is not None
+            async with asyncio.timeout(90):
+                await until(lambda: all(v.baseline_learned for v in monitor.cameras()), 0.2)
+            camera_id = small["cameras"][0]["id"]
+            async with httpx.AsyncClient(base_url=small["control_url"]) as control:
+
+                async def show(fault: str) -> None:
+                    reply = await control.post(f"/cameras/{camera_id}/fault", json={"fault": fault})
+                    reply.raise_for_status()
+
+                def of(kind: str) -> list[Any]:
+                    return [e for e in d.center.events if e.type == kind]
+
+                await show("frozen")
+                async with asyncio.timeout(60):
+                    await d.center.wait_for(lambda _: bool(of("camera.fault")))
+                await show("black")
+                async with asyncio.timeout(60):
+                    await d.center.wait_for(lambda _: bool(of("camera.fault_changed")))
+        [fault], [changed] = of("camera.fault"), of("camera.fault_changed")
+        assert {f["kind"] for f in fault.data["faults"]} == {"frozen"}
+        assert changed.data["previous_kinds"] == ["frozen"]
+        assert changed.data["kinds"] == ["black"]
+        assert changed.source == f"camera:{camera_id}"
+        assert changed.region == ["示范区", "城关街道", "幸福社区1"]
+        assert changed.event_id.startswith(fault.event_id.removesuffix(":fault"))
 
 
 async def _wall_shows(url: str, faulty: set[str], ids: list[str]) -> None:

@@ -17,9 +17,12 @@ ENCODE = (
     "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 ! rtph264pay name=pay0 pt=96"
 )
 RAW = "video/x-raw,width=640,height=360,framerate=25/1"
+SLOW = "video/x-raw,width=640,height=360,framerate=5/1"
 MOUNTS = {
     "/ok": f"videotestsrc is-live=true pattern=smpte horizontal-speed=4 ! {RAW} ! {ENCODE}",
     "/black": f"videotestsrc is-live=true pattern=black ! {RAW} ! {ENCODE}",
+    # A white ball moving on black at 5 fps: a lamp or a lit doorway in a dark corridor.
+    "/ball": f"videotestsrc is-live=true pattern=ball ! {SLOW} ! {ENCODE}",
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from prometheus_client import REGISTRY
 
+from gateway.cameras.baseline import Baselines
 from gateway.cameras.config import CamerasConfig, Thresholds
 from gateway.cameras.faults import FaultKind, assess
 from gateway.cameras.pool import ProcessProber
@@ -35,7 +36,7 @@ def request(url: str, **overrides: Any) -> ProbeRequest:
 
 
 def kinds(report: ProbeReport) -> set[FaultKind]:
-    return {fault.kind for fault in assess(report, None, Thresholds(), 25.0)}
+    return {fault.kind for fault in assess(report, Baselines(), Thresholds(), 25.0).faults}
 
 
 async def test_stock_server_healthy_black_and_missing(gst_rtsp: str) -> None:

@@ -17,8 +17,26 @@ Script = Callable[[ProbeRequest], ProbeReport]
 GOOD = ProbeReport(outcome=ProbeOutcome.REACHABLE, measures=HEALTHY, snapshot=b"\xff\xd8jpeg")
 BLACK = ProbeReport(
     outcome=ProbeOutcome.REACHABLE,
-    measures=replace(HEALTHY, mean_luma=2.0, bright_fraction=0.0),
+    measures=replace(
+        HEALTHY,
+        mean_luma=2.0,
+        bright_fraction=0.0,
+        spread=4.0,
+        motion=0.0,  # a dead signal: the encoder sends black
+        colourfulness=None,
+        chromaticity=None,
+    ),
     snapshot=b"\xff\xd8dark",
+)
+FROZEN = ProbeReport(
+    outcome=ProbeOutcome.REACHABLE,
+    measures=replace(HEALTHY, motion=0.0),
+    snapshot=b"\xff\xd8still",
+)
+DARK = ProbeReport(  # a live but empty dark picture: an unlit room, or a capped lens
+    outcome=ProbeOutcome.REACHABLE,
+    measures=replace(HEALTHY, mean_luma=3.0, bright_fraction=0.0, spread=6.0, colourfulness=None),
+    snapshot=b"\xff\xd8night",
 )
 REFUSED = ProbeReport.failed(ProbeOutcome.REFUSED, "connection refused")
 

@@ -19,11 +19,17 @@ HEALTHY = Measures(  # a typical daytime room, as measured
     mean_luma=120.0,
     bright_fraction=0.9,
     saturated_fraction=0.0,
-    spread=150.0,
+    spread=120.0,
+    contrast=0.6,
     sharpness=0.03,
+    detail=0.5,
+    cell_sharpness=(0.03,) * 24 + (0.0,) * 24,
+    cell_std=(20.0,) * 24 + (4.0,) * 24,
     flat_fraction=0.1,
     noise=2.0,
     colour_cast=0.05,
+    colourfulness=0.05,
+    chromaticity=(0.32, 0.33, 0.35),
     edge_map=(0.5, -0.5, 0.5, -0.5),
 )
 

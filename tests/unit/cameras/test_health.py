@@ -10,7 +10,17 @@ from hypothesis import strategies as st
 
 from gateway.cameras.config import HealthPolicy
 from gateway.cameras.faults import Fault, FaultKind
-from gateway.cameras.health import CameraIdentity, CameraState, Phase, ProbeResult, step
+from gateway.cameras.health import (
+    CameraIdentity,
+    CameraState,
+    Note,
+    Phase,
+    ProbeResult,
+    acknowledge,
+    snooze,
+    snoozed,
+    step,
+)
 from gateway.core.events import Event, Priority
 
 POLICY = HealthPolicy(
@@ -135,10 +145,82 @@ def test_announced_incident_closes_only_outside_maintenance() -> None:
     assert [e.type for _, e in events] == ["camera.restored"]
 
 
-def test_fault_kind_change_during_incident_is_not_a_new_event() -> None:
-    frozen = ProbeResult((Fault(FaultKind.FROZEN, "motion", 0.0, 0.05),))
-    _, events = run(every(60, [GOOD] + [BAD] * 3 + [frozen] * 5))
+FROZEN = ProbeResult((Fault(FaultKind.FROZEN, "motion", 0.0, 0.05),))
+
+
+def test_fault_kind_change_is_announced_once_it_holds() -> None:
+    state, events = run(every(60, [GOOD] + [FROZEN] * 3 + [BAD] * 5))
+    assert [(t, e.type) for t, e in events] == [
+        (180.0, "camera.fault"),
+        (360.0, "camera.fault_changed"),  # black on the 3rd probe in a row (confirm_count)
+    ]
+    changed = events[1][1]
+    assert changed.event_id == "camera:cam-7:60000:changed:1"
+    assert changed.priority is Priority.SUPERVISION
+    assert changed.region == IDENTITY.region
+    assert changed.data["previous_kinds"] == ["frozen"]
+    assert changed.data["kinds"] == ["black"]
+    assert changed.data["faults"] == [f.to_json() for f in BLACK]
+    assert changed.data["started_at"] == 60.0
+    assert changed.data["since"] == 240.0
+    assert state.incident is not None
+    assert state.incident.kinds == ("black",)
+    assert state.incident.changes == 1
+
+
+def test_a_brief_other_kind_is_no_change() -> None:
+    _, events = run(every(60, [GOOD] + [FROZEN] * 3 + [BAD, BAD, FROZEN, BAD] + [FROZEN] * 3))
     assert [e.type for _, e in events] == ["camera.fault"]
+
+
+def test_each_change_has_its_own_event_and_restored_still_follows() -> None:
+    probes = [GOOD] + [FROZEN] * 3 + [BAD] * 3 + [FROZEN] * 3 + [GOOD] * 7
+    _, events = run(every(60, probes))
+    assert [e.event_id for _, e in events] == [
+        "camera:cam-7:60000:fault",
+        "camera:cam-7:60000:changed:1",
+        "camera:cam-7:60000:changed:2",
+        "camera:cam-7:60000:restored",
+    ]
+
+
+def test_change_inside_maintenance_is_announced_after_it() -> None:
+    quiet_black = ProbeResult(BLACK, maintenance=True)
+    state, events = run(every(60, [GOOD] + [FROZEN] * 3 + [quiet_black] * 4))
+    assert [e.type for _, e in events] == ["camera.fault"]
+    _, events = run([(500.0, BAD)], state)
+    assert [e.type for _, e in events] == ["camera.fault_changed"]
+
+
+def test_fault_since_follows_each_kind() -> None:
+    both = ProbeResult((*BLACK, Fault(FaultKind.LOW_FPS, "fps", 2.0, 5.0)))
+    state, _ = run(every(60, [GOOD, BAD, BAD, both, both]))
+    assert state.since_of("black") == 60.0
+    assert state.since_of("low_fps") == 180.0
+    state, _ = run([(300.0, FROZEN), (360.0, BAD)], state)
+    assert state.since_of("black") == 360.0  # it went away, so it starts again
+    assert state.since_of("low_fps") is None
+
+
+def test_acknowledge_needs_an_open_incident_and_stays_with_it() -> None:
+    assert acknowledge(start(), "tech", "on my way", 10.0) is None
+    state, _ = run(every(60, [GOOD] + [BAD] * 3))
+    acked = acknowledge(state, "tech", "on my way", 200.0)
+    assert acked is not None
+    assert acked.incident is not None
+    assert acked.incident.acknowledged == Note("tech", 200.0, "on my way")
+    state, _ = run(every(60, [BAD] * 2, t0=240.0), acked)
+    assert state.incident is not None
+    assert state.incident.acknowledged == Note("tech", 200.0, "on my way")
+    state, _ = run(every(60, [GOOD] * 8, t0=400.0), state)
+    assert state.incident is None
+
+
+def test_snooze_holds_events_back_until_it_ends() -> None:
+    state = snooze(start(), "tech", "replacing the lens", until=600.0, now=0.0)
+    assert snoozed(state, 599.0)
+    assert not snoozed(state, 600.0)
+    assert snooze(state, "tech", "done", until=0.0, now=10.0).snooze is None
 
 
 def test_window_of_one_confirms_on_duration_alone() -> None:
@@ -164,23 +246,25 @@ def policies(draw: st.DrawFn) -> HealthPolicy:
 
 
 steps = st.lists(
-    st.tuples(st.integers(1, 120), st.booleans(), st.booleans()), min_size=1, max_size=80
+    st.tuples(st.integers(1, 120), st.integers(0, 2), st.booleans()), min_size=1, max_size=80
 )
+KINDS = ((), BLACK, FROZEN.faults)
 
 
-def timeline(raw: list[tuple[int, bool, bool]]) -> list[tuple[float, ProbeResult]]:
+def timeline(raw: list[tuple[int, int, bool]]) -> list[tuple[float, ProbeResult]]:
+    """(gap, 0 healthy / 1 black / 2 frozen, maintenance) as timed probes."""
     now = 0.0
     out = []
-    for gap, faulty, maintenance in raw:
+    for gap, kind, maintenance in raw:
         now += gap
-        out.append((now, ProbeResult(BLACK if faulty else (), maintenance)))
+        out.append((now, ProbeResult(KINDS[kind], maintenance)))
     return out
 
 
 @settings(max_examples=300, deadline=None)
 @given(policy=policies(), raw=steps)
 def test_events_alternate_and_never_repeat(
-    policy: HealthPolicy, raw: list[tuple[int, bool, bool]]
+    policy: HealthPolicy, raw: list[tuple[int, int, bool]]
 ) -> None:
     state = start(policy)
     open_incident: str | None = None
@@ -197,6 +281,10 @@ def test_events_alternate_and_never_repeat(
                 assert open_incident is None, "two fault events for one incident"
                 assert kind == "fault"
                 open_incident = key
+            elif event.type == "camera.fault_changed":
+                assert open_incident is not None
+                assert event.event_id.startswith(open_incident + ":changed:")
+                assert event.data["kinds"] != event.data["previous_kinds"]
             else:
                 assert event.type == "camera.restored"
                 assert open_incident == key
@@ -208,12 +296,12 @@ def test_events_alternate_and_never_repeat(
 @settings(max_examples=300, deadline=None)
 @given(policy=policies(), raw=steps)
 def test_every_long_outage_is_announced(
-    policy: HealthPolicy, raw: list[tuple[int, bool, bool]]
+    policy: HealthPolicy, raw: list[tuple[int, int, bool]]
 ) -> None:
     state = start(policy)
     run_start: float | None = None
     run_length = 0
-    for now, probe in timeline([(gap, faulty, False) for gap, faulty, _ in raw]):
+    for now, probe in timeline([(gap, kind, False) for gap, kind, _ in raw]):
         state, _ = step(state, probe, now)
         if probe.healthy:
             run_start, run_length = None, 0

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.cameras.config import HealthPolicy
 from gateway.cameras.faults import Fault, FaultKind
-from gateway.cameras.health import CameraIdentity, CameraState, Incident, Phase
+from gateway.cameras.health import CameraIdentity, CameraState, Incident, Note, Phase, Snooze
 from gateway.cameras.incidents import IncidentStore
 
 IDENTITY = CameraIdentity("cam-1", "fac-1", ("D", "T"))
@@ -21,9 +21,18 @@ FAULTY = CameraState(
     since=1_060.0,
     window=(False, True, True, True),
     healthy_streak=0,
-    incident=Incident(started_at=1_060.0, announced=True, relapses=2),
+    incident=Incident(
+        started_at=1_060.0,
+        announced=True,
+        relapses=2,
+        kinds=("black",),
+        changes=1,
+        acknowledged=Note("tech", 1_100.0, "ladder on the way"),
+    ),
     faults=(Fault(FaultKind.BLACK, "mean_luma", 2.0, 24.0),),
     last_probe_at=1_240.0,
+    fault_since=(("black", 1_180.0),),
+    snooze=Snooze("tech", 1_100.0, 2_000.0, "painting the hall"),
 )
 SAVED_OK = {"phase": "ok", "since": 1.0, "window": [], "healthy_streak": 0, "incident": None}
 
@@ -42,8 +51,11 @@ def test_faulty_state_round_trips(tmp_path: Path) -> None:
     assert restored.since == 1_060.0
     assert restored.window == FAULTY.window
     assert restored.incident == FAULTY.incident
-    # faults and the probe time come from the next probe, not from disk
-    assert (restored.faults, restored.last_probe_at) == ((), None)
+    # the wall shows the camera's faults and last probe at once, not after the next probe
+    assert restored.faults == FAULTY.faults
+    assert restored.last_probe_at == 1_240.0
+    assert restored.fault_since == FAULTY.fault_since
+    assert restored.snooze == FAULTY.snooze
 
 
 def test_missing_file_gives_the_fresh_state(tmp_path: Path) -> None:

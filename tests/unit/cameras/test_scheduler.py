@@ -19,6 +19,8 @@ from gateway.cameras.probe import ProbeError, ProbeOutcome, ProbeReport, ProbeRe
 from gateway.cameras.scheduler import CameraMonitor, plan_sweep
 from tests.unit.cameras.fakes import (
     BLACK,
+    DARK,
+    FROZEN,
     GOOD,
     REFUSED,
     FakeProber,
@@ -298,3 +300,128 @@ async def test_probe_metrics(tmp_path: Path) -> None:
     assert sample("gateway_camera_state", {**labels, "state": "suspect"}) == 1
     assert sample("gateway_camera_state", {**labels, "state": "ok"}) == 0
     assert sample("gateway_camera_probe_duration_seconds_count", {}) >= 1
+
+
+async def test_restart_keeps_faults_and_last_probe_time(tmp_path: Path) -> None:
+    config = make_config(tmp_path, "c1")
+    prober, clock = FakeProber({url("c1"): BLACK}), Clock()
+    first = monitor_for(config, prober, RecordingSink(), clock)
+    for _ in range(3):
+        clock.now += 60
+        await first.probe_now("c1")
+    before = first.camera("c1")
+    assert before is not None
+
+    again = monitor_for(config, prober, RecordingSink(), clock)  # a new gateway process
+    await again.load()
+    view = again.camera("c1")
+    assert view is not None
+    assert [f.kind for f in view.faults] == [FaultKind.BLACK]
+    assert view.last_probe_at == before.last_probe_at == 1_180.0
+    assert view.fault_since == {"black": 1_060.0}
+    assert view.to_json()["faults"][0]["since"] == 1_060.0
+
+
+async def test_a_change_of_fault_kind_is_announced(tmp_path: Path) -> None:
+    prober, sink, clock = FakeProber({url("c1"): FROZEN}), RecordingSink(), Clock()
+    monitor = monitor_for(make_config(tmp_path, "c1"), prober, sink, clock)
+    for _ in range(2):
+        clock.now += 60
+        await monitor.probe_now("c1")
+    prober.scripts[url("c1")] = BLACK
+    for _ in range(3):
+        clock.now += 60
+        await monitor.probe_now("c1")
+    assert [e.type for e in sink.events] == ["camera.fault", "camera.fault_changed"]
+    changed = sink.events[1]
+    assert changed.data["previous_kinds"] == ["frozen"]
+    assert changed.data["kinds"] == ["black"]
+    assert changed.event_id == "camera:c1:1060000:changed:1"
+    view = monitor.camera("c1")
+    assert view is not None
+    assert view.incident is not None
+    assert view.incident.kinds == ("black",)
+
+
+async def test_acknowledged_incident_survives_a_restart(tmp_path: Path) -> None:
+    config = make_config(tmp_path, "c1")
+    prober, clock = FakeProber({url("c1"): GOOD}), Clock()
+    monitor = monitor_for(config, prober, RecordingSink(), clock)
+    await monitor.probe_now("c1")
+    assert await monitor.acknowledge("c1", "tech", "looking") is False  # nothing open
+    assert await monitor.acknowledge("nope", "tech", "looking") is None
+    prober.scripts[url("c1")] = BLACK
+    for _ in range(2):
+        clock.now += 60
+        await monitor.probe_now("c1")
+    assert await monitor.acknowledge("c1", "tech", "ladder on its way") is True
+    again = monitor_for(config, prober, RecordingSink(), clock)
+    await again.load()
+    view = again.camera("c1")
+    assert view is not None
+    assert view.incident is not None
+    assert view.incident.acknowledged is not None
+    assert view.incident.acknowledged.reason == "ladder on its way"
+    assert view.to_json()["incident"]["acknowledged"]["by"] == "tech"
+
+
+async def test_snooze_holds_the_page_back_until_it_ends(tmp_path: Path) -> None:
+    prober, sink, clock = FakeProber({url("c1"): GOOD}), RecordingSink(), Clock()
+    monitor = monitor_for(make_config(tmp_path, "c1"), prober, sink, clock)
+    await monitor.probe_now("c1")
+    assert await monitor.snooze("c1", "tech", "cleaning the dome", 600)
+    view = monitor.camera("c1")
+    assert view is not None
+    assert view.snooze is not None
+    assert view.snooze.until == clock.now + 600
+    prober.scripts[url("c1")] = BLACK
+    for _ in range(4):
+        clock.now += 60
+        await monitor.probe_now("c1")
+    assert sink.events == []
+    clock.now += 600
+    await monitor.probe_now("c1")
+    assert [e.type for e in sink.events] == ["camera.fault"]
+    assert not await monitor.snooze("nope", "tech", "x", 60)
+
+
+async def test_current_picture_is_kept_beside_the_last_good_one(tmp_path: Path) -> None:
+    prober = FakeProber({url("c1"): GOOD})
+    monitor = monitor_for(make_config(tmp_path, "c1"), prober, RecordingSink(), Clock())
+    await monitor.probe_now("c1")
+    prober.scripts[url("c1")] = BLACK
+    view = await monitor.probe_now("c1")
+    assert view is not None
+    assert monitor.snapshot("c1") == GOOD.snapshot
+    assert monitor.current("c1") == BLACK.snapshot
+    assert view.snapshot_url == "/api/v1/cameras/c1/snapshot.jpg"
+    assert view.current_url == "/api/v1/cameras/c1/current.jpg"
+    assert view.current_at is not None
+    assert monitor.current("nope") is None
+
+
+async def test_too_dark_is_shown_but_neither_pages_nor_teaches(tmp_path: Path) -> None:
+    prober, sink, clock = FakeProber({url("c1"): DARK}), RecordingSink(), Clock()
+    config = make_config(tmp_path, "c1", timezone="UTC")  # 1970-01-01 00:16: night
+    monitor = monitor_for(config, prober, sink, clock)
+    for _ in range(4):
+        clock.now += 60
+        view = await monitor.probe_now("c1")
+    assert view is not None
+    assert view.phase is Phase.OK
+    assert [notice.kind for notice in view.notices] == [FaultKind.TOO_DARK]
+    assert view.baseline_modes == ()
+    assert sink.events == []
+
+
+async def test_a_dark_live_picture_in_daylight_hours_is_black(tmp_path: Path) -> None:
+    prober, sink, clock = FakeProber({url("c1"): DARK}), RecordingSink(), Clock()
+    clock.now = 10 * 3600.0  # 10:00 UTC: a capped lens, not an unlit corridor
+    config = make_config(tmp_path, "c1", timezone="UTC")
+    monitor = monitor_for(config, prober, sink, clock)
+    for _ in range(2):
+        clock.now += 60
+        view = await monitor.probe_now("c1")
+    assert view is not None
+    assert [fault.kind for fault in view.faults] == [FaultKind.BLACK]
+    assert [e.type for e in sink.events] == ["camera.fault"]
