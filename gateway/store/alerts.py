@@ -170,6 +170,21 @@ class AlertStore:
 _CHUNK = 400
 
 
+def move_query(count: int) -> str:
+    """Move ``count`` alerts (keys as (terminal_id, alert_id) pairs) to one stage, those
+    behind it; the keys as a table (a row-value IN list would scan the alerts behind)."""
+    keys = ",".join("(?,?)" for _ in range(count))
+    return (
+        "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
+        " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
+        " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
+        f" FROM (VALUES {keys}) AS k WHERE alerts.terminal_id = k.column1"
+        " AND alerts.alert_id = k.column2 AND stage_rank < ?"
+        " RETURNING terminal_id, alert_id, district, town, village, accepted_by, eta_s,"
+        " kind, received_at"
+    )
+
+
 async def _move(
     conn: aiosqlite.Connection, group: Sequence[Advance], now: float
 ) -> dict[tuple[str, str], aiosqlite.Row]:
@@ -180,14 +195,8 @@ async def _move(
     moved: dict[tuple[str, str], aiosqlite.Row] = {}
     for start in range(0, len(group), _CHUNK):
         chunk = group[start : start + _CHUNK]
-        keys = ",".join("(?,?)" for _ in chunk)
         rows = await conn.execute_fetchall(
-            "UPDATE alerts SET stage = ?, stage_rank = ?, updated_at = ?,"
-            " accepted_by = CASE WHEN ? = 'accepted' THEN ? ELSE accepted_by END,"
-            " eta_s = CASE WHEN ? = 'accepted' THEN ? ELSE eta_s END"
-            f" WHERE (terminal_id, alert_id) IN (VALUES {keys}) AND stage_rank < ?"
-            " RETURNING terminal_id, alert_id, district, town, village, accepted_by, eta_s,"
-            " kind, received_at",
+            move_query(len(chunk)),
             (stage.value, stage.rank, now, stage.value, first.actor, stage.value, first.eta_s,
              *(part for adv in chunk for part in (adv.terminal_id, adv.alert_id)), stage.rank),
         )  # fmt: skip

@@ -40,17 +40,27 @@ class IntakeResult:
     new_events: int
 
 
+def stages_query(count: int) -> str:
+    """The current stage of ``count`` alerts, given as (terminal_id, alert_id) pairs.
+
+    A join on the keys, not "(…) IN (VALUES …)": SQLite scans the whole table for a
+    row-value IN list, but looks each key up when the keys are a table.
+    """
+    values = ",".join("(?,?)" for _ in range(count))
+    return (
+        "SELECT terminal_id, alert_id, stage, accepted_by, eta_s"
+        f" FROM (VALUES {values}) AS k"
+        " JOIN alerts ON alerts.terminal_id = k.column1 AND alerts.alert_id = k.column2"
+    )
+
+
 async def _current_stages(
     conn: aiosqlite.Connection, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], aiosqlite.Row]:
     found: dict[tuple[str, str], aiosqlite.Row] = {}
     for start in range(0, len(keys), 400):
         chunk = keys[start : start + 400]
-        values = ",".join("(?,?)" for _ in chunk)
-        query = (
-            "SELECT terminal_id, alert_id, stage, accepted_by, eta_s FROM alerts"
-            f" WHERE (terminal_id, alert_id) IN (VALUES {values})"
-        )
+        query = stages_query(len(chunk))
         rows = await conn.execute_fetchall(query, [part for key in chunk for part in key])
         found.update({(row["terminal_id"], row["alert_id"]): row for row in rows})
     return found
