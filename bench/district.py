@@ -237,6 +237,7 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
             nominal_cc = _center_p99(http, started_wall + connect_s + WARMUP_S, storm_wall)
             storm_cc = _center_p99(http, storm_wall - 1, storm_wall + scale.storm_window_s + 1)
         stored = _stored_alarms(root / "gateway.db")
+        _keep_metrics(http_port, root)
     return _result(scale, provision_s, summary, sampler, poll, window, ended - started,
                    nominal_cc, storm_cc, stored)  # fmt: skip
 
@@ -276,6 +277,21 @@ def _center_p99(http: httpx.Client, pressed_from: float, pressed_to: float) -> f
     doc = http.get("/records", params={"pressed_from": pressed_from, "pressed_to": pressed_to})
     stats: dict[str, Any] = doc.json()["latency_s"]["alert_receive_window"]
     return stats.get("p99")
+
+
+def _keep_metrics(http_port: int, root: Path) -> None:
+    """The gateway's /metrics at the end of the run, beside the results (for diagnosis)."""
+    try:
+        text = httpx.get(f"http://127.0.0.1:{http_port}/metrics", timeout=10).text
+    except httpx.HTTPError:
+        return
+    out = Path("bench/results") / f"district-{_terminals_of(root)}-metrics.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+
+
+def _terminals_of(root: Path) -> str:
+    return root.name.split("-")[2] if root.name.count("-") >= 2 else root.name
 
 
 def _stored_alarms(db: Path) -> int:
