@@ -20,6 +20,13 @@ ALERTS = Counter(
 DUPLICATES = Counter("gateway_duplicate_alerts_total", "Retransmitted alerts answered again.")
 ACKS = Counter("gateway_acks_total", "Acks published to terminals, by stage.", ["stage"])
 ACK_FAILURES = Counter("gateway_ack_failures_total", "Acks that could not be published.")
+ACK_SECONDS = Histogram(
+    "gateway_ack_seconds",
+    "Time from a stage's commit (its ack queued) until the broker accepted the ack (PUBACK),"
+    " by stage.",
+    ["stage"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
 BATCH_SECONDS = Histogram(
     "gateway_intake_batch_seconds",
     "Time to store one intake batch (one transaction).",

@@ -25,38 +25,55 @@ Confirm = Callable[[Sequence[StageUpdate]], Awaitable[None]]
 
 
 class AckPublisher:
-    """``submit`` queues stage updates; ``run`` publishes them QoS 1.
+    """``submit`` queues stage updates; long-lived workers publish them QoS 1.
 
     The queue is bounded: when the broker is slow, ``submit`` waits, which slows intake
-    (back-pressure) rather than dropping acks.
+    (back-pressure) rather than dropping acks. Several workers each take what is queued
+    (up to ``batch``), publish it and hand what the broker accepted to one confirmer,
+    which marks it acked in the store: a batch waiting for its PUBACKs, or a commit
+    waiting for the store's write lock, never holds back the next ack to an elder.
+    Acks may so reach a terminal reordered, which the protocol allows (§ acks: keep the
+    highest rank seen).
     """
 
     def __init__(
         self, client: ClientSource, maxsize: int, confirm: Confirm,
-        downlinks: Downlinks | None = None, batch: int = 500,
+        downlinks: Downlinks | None = None, batch: int = 500, workers: int = 4,
     ) -> None:  # fmt: skip
         self._client = client
         self._confirm = confirm
         self._downlinks = downlinks or Downlinks({}, bridged=False)
-        self._queue: asyncio.Queue[StageUpdate] = asyncio.Queue(maxsize)
+        self._queue: asyncio.Queue[tuple[StageUpdate, float]] = asyncio.Queue(maxsize)
+        # Published batches waiting to be marked acked; bounded, so a stalled store
+        # stops the workers (and through them intake) instead of growing memory.
+        self._published: asyncio.Queue[list[StageUpdate]] = asyncio.Queue(4 * workers)
         self._batch = batch
+        self._workers = workers
         self._log_once = LogOnce(log)
 
     async def submit(self, updates: Sequence[StageUpdate]) -> None:
         for update in updates:
-            await self._queue.put(update)
+            await self._queue.put((update, time.monotonic()))
 
     async def run(self) -> None:
+        async with asyncio.TaskGroup() as tg:
+            tg.create_task(self._confirmer(), name="ack-confirmer")
+            for n in range(self._workers):
+                tg.create_task(self._work(), name=f"ack-publisher-{n}")
+
+    async def _work(self) -> None:
         while True:
             batch = [await self._queue.get()]
             while len(batch) < self._batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             client = await self._client()
             results = await asyncio.gather(
-                *(self._publish(client, update) for update in batch), return_exceptions=True
+                *(self._publish(client, update, queued) for update, queued in batch),
+                return_exceptions=True,
             )
+            updates = [update for update, _ in batch]
             unroutable = [
-                u for u, r in zip(batch, results, strict=True) if isinstance(r, Unroutable)
+                u for u, r in zip(updates, results, strict=True) if isinstance(r, Unroutable)
             ]
             failures = [r for r in results if isinstance(r, BaseException)]
             failures = [r for r in failures if not isinstance(r, Unroutable)]
@@ -66,8 +83,16 @@ class AckPublisher:
                 # Left in the ack outbox: the resender publishes them again later.
                 metrics.ACK_FAILURES.inc(len(failures))
                 log.warning("%d acks not published: %s", len(failures), failures[0])
-            sent = [u for u, r in zip(batch, results, strict=True) if r is None]
-            await self._confirm([*sent, *unroutable])
+            sent = [u for u, r in zip(updates, results, strict=True) if r is None]
+            await self._published.put([*sent, *unroutable])
+
+    async def _confirmer(self) -> None:
+        """One store transaction for everything published since the last one."""
+        while True:
+            done = await self._published.get()
+            while not self._published.empty():
+                done.extend(self._published.get_nowait())
+            await self._confirm(done)
 
     def _drop_unroutable(self, updates: Sequence[StageUpdate]) -> None:
         """A terminal no longer in the registry has no zone to reach: its acks are
@@ -80,13 +105,14 @@ class AckPublisher:
                 update.stage.value, update.terminal_id, update.alert_id,
             )  # fmt: skip
 
-    async def _publish(self, client: Publisher, update: StageUpdate) -> None:
+    async def _publish(self, client: Publisher, update: StageUpdate, queued: float) -> None:
         name = self._downlinks.topic(update.terminal_id, Channel.ACK)
         async with asyncio.timeout(PUBLISH_TIMEOUT_S):
             ack = Ack(update.alert_id, update.stage, time.time(), update.by, update.eta_s,
                       update.note)  # fmt: skip
             await client.publish(name, encode_ack(ack), qos=1)
         metrics.ACKS.labels(update.stage.value).inc()
+        metrics.ACK_SECONDS.labels(update.stage.value).observe(time.monotonic() - queued)
 
 
 class AckResender:

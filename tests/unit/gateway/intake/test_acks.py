@@ -11,7 +11,7 @@ import aiomqtt
 
 from firmware_protocol.codec import decode_ack
 from firmware_protocol.messages import Ack, Stage
-from gateway.intake.acks import AckPublisher
+from gateway.intake.acks import AckPublisher, Confirm
 from gateway.registry import Registry
 from gateway.store.intake import StageUpdate
 from gateway.zones import Downlinks
@@ -53,24 +53,28 @@ async def publish_all(
 ) -> None:
     """Run a publisher until every update went out and its batch was accounted for.
 
-    The publisher works batch by batch, so once a sentinel submitted afterwards has been
-    published, the batch before it (and its metrics) is complete.
+    With one worker, batches are confirmed in the order they were taken, so once a
+    sentinel submitted afterwards has been confirmed, the batch before it (and its
+    metrics) is complete.
     """
+    sentinel_confirmed = asyncio.Event()
 
     async def source() -> aiomqtt.Client:
         return cast(aiomqtt.Client, client)
 
     async def confirm(sent: Sequence[StageUpdate]) -> None:
         client.confirmed.extend(sent)
+        if SENTINEL in sent:
+            sentinel_confirmed.set()
 
-    publisher = AckPublisher(source, maxsize=10, confirm=confirm, downlinks=downlinks)
+    publisher = AckPublisher(source, 10, confirm, downlinks, workers=1)
     client.expected = len(updates) if routable is None else routable
     async with asyncio.timeout(5), asyncio.TaskGroup() as tg:
         runner = tg.create_task(publisher.run())
         await publisher.submit(updates)
         await client.all_attempted.wait()
         await publisher.submit([SENTINEL])
-        await client.sentinel.wait()
+        await sentinel_confirmed.wait()
         runner.cancel()
 
 
@@ -144,3 +148,91 @@ async def test_in_a_district_acks_go_to_the_terminals_zone_only() -> None:
     # T0009 left the registry: nobody is left to hear it, so it is counted and not retried.
     assert sample("gateway_ack_failures_total") - before == 1
     assert {u.terminal_id for u in client.confirmed} >= {"T0001", "T0009"}
+
+
+class HangingClient:
+    """Publishes at once, except to topics in ``hanging``, whose PUBACK never comes."""
+
+    def __init__(self, hanging: frozenset[str] = frozenset()) -> None:
+        self.hanging = hanging
+        self.published: list[str] = []
+        self.new = asyncio.Condition()
+
+    async def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        if topic in self.hanging:
+            await asyncio.Event().wait()
+        async with self.new:
+            self.published.append(topic)
+            self.new.notify_all()
+
+    async def wait_for(self, topic: str) -> None:
+        async with self.new:
+            await self.new.wait_for(lambda: topic in self.published)
+
+
+class Confirmed:
+    """The store's side: what was marked acked, and a way to wait for it."""
+
+    def __init__(self, store_free: asyncio.Event | None = None) -> None:
+        self.updates: list[StageUpdate] = []
+        self.store_free = store_free
+        self.new = asyncio.Condition()
+
+    async def __call__(self, sent: Sequence[StageUpdate]) -> None:
+        if self.store_free is not None:
+            await self.store_free.wait()
+        async with self.new:
+            self.updates.extend(sent)
+            self.new.notify_all()
+
+    async def wait_for(self, n: int) -> None:
+        async with self.new:
+            await self.new.wait_for(lambda: len(self.updates) >= n)
+
+
+def publisher_for(client: HangingClient, confirm: Confirm) -> AckPublisher:
+    async def source() -> aiomqtt.Client:
+        return cast(aiomqtt.Client, client)
+
+    return AckPublisher(source, 10, confirm)
+
+
+async def test_a_slow_store_does_not_hold_back_the_next_ack() -> None:
+    """The store's write lock may be busy with a large intake batch: marking acks as
+    sent waits for it, the next elder's ack must not."""
+    client = HangingClient()
+    store_free = asyncio.Event()
+    confirmed = Confirmed(store_free)
+
+    publisher = publisher_for(client, confirmed)
+    async with asyncio.timeout(5), asyncio.TaskGroup() as tg:
+        runner = tg.create_task(publisher.run())
+        await publisher.submit([StageUpdate("T0001", "b1", Stage.RECEIVED)])
+        await client.wait_for("ec/v1/t/T0001/ack")
+        await asyncio.sleep(0.05)  # the first confirmation is now waiting for the store
+        await publisher.submit([StageUpdate("T0002", "b2", Stage.RECEIVED)])
+        async with asyncio.timeout(1):
+            await client.wait_for("ec/v1/t/T0002/ack")
+        assert confirmed.updates == []
+        store_free.set()
+        await confirmed.wait_for(2)
+        runner.cancel()
+    assert {u.terminal_id for u in confirmed.updates} == {"T0001", "T0002"}
+
+
+async def test_an_ack_waiting_for_its_puback_does_not_hold_back_others() -> None:
+    client = HangingClient(hanging=frozenset({"ec/v1/t/T0001/ack"}))
+    confirmed = Confirmed()
+
+    publisher = publisher_for(client, confirmed)
+    async with asyncio.timeout(5), asyncio.TaskGroup() as tg:
+        runner = tg.create_task(publisher.run())
+        await publisher.submit([StageUpdate("T0001", "b1", Stage.RECEIVED)])
+        await asyncio.sleep(0.05)
+        await publisher.submit([StageUpdate("T0002", "b2", Stage.RECEIVED)])
+        async with asyncio.timeout(1):
+            await client.wait_for("ec/v1/t/T0002/ack")
+        await confirmed.wait_for(1)
+        runner.cancel()
+    # The hanging one is not marked sent: it stays for the resender.
+    assert [u.terminal_id for u in confirmed.updates] == ["T0002"]
