@@ -214,6 +214,7 @@ class Gateway:
                 tg.create_task(Retention(db, cfg.store, self._clock).run(), name="retention")
                 tg.create_task(serve(app, sock), name="http")
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
+                tg.create_task(watch_loop_lag(), name="loop-lag")
                 tg.create_task(self._announce_ready(), name="ready")
                 tg.create_task(self.reloader.run(), name="registry-reload")
                 tg.create_task(self.notifier.run(self.serving, self.ready), name="systemd-notify")
@@ -288,6 +289,15 @@ class Gateway:
                 metrics.OUTBOX.labels(sink, "pending").set(counts.get((sink, False), 0))
                 metrics.OUTBOX.labels(sink, "dead").set(counts.get((sink, True), 0))
             await asyncio.sleep(METRICS_REFRESH_S)
+
+
+async def watch_loop_lag(interval_s: float = 0.1) -> None:
+    """Sleep ``interval_s`` over and over and record how late each wake-up is."""
+    loop = asyncio.get_running_loop()
+    while True:
+        start = loop.time()
+        await asyncio.sleep(interval_s)
+        metrics.LOOP_LAG.observe(max(0.0, loop.time() - start - interval_s))
 
 
 def check_site(cfg: GatewayConfig, registry: Registry) -> None:

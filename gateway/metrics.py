@@ -20,6 +20,12 @@ ALERTS = Counter(
 DUPLICATES = Counter("gateway_duplicate_alerts_total", "Retransmitted alerts answered again.")
 ACKS = Counter("gateway_acks_total", "Acks published to terminals, by stage.", ["stage"])
 ACK_FAILURES = Counter("gateway_ack_failures_total", "Acks that could not be published.")
+LOOP_LAG = Histogram(
+    "gateway_event_loop_lag_seconds",
+    "How late the event loop woke a task that slept 0.1 s: time every message, ack and"
+    " delivery waits for the loop to be free.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 ACK_SECONDS = Histogram(
     "gateway_ack_seconds",
     "Time from a stage's commit (its ack queued) until the broker accepted the ack (PUBACK),"
