@@ -48,7 +48,7 @@ from gateway.operations import Operations
 from gateway.registry import Registry, RegistryHolder
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
-from gateway.store.db import Database, open_database
+from gateway.store.db import Checkpointer, Database, open_database
 from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
 from gateway.store.quarantine import Quarantine
@@ -140,7 +140,7 @@ class Gateway:
         sock = bind(cfg.http.host, cfg.http.port)
         self.http_port = sock.getsockname()[1]
         async with (
-            open_database(cfg.store.path, cfg.store.synchronous) as db,
+            open_database(cfg.store.path, cfg.store.synchronous, background_checkpoints=True) as db,
             AsyncExitStack() as stack,
         ):
             self.db = db
@@ -215,6 +215,7 @@ class Gateway:
                 tg.create_task(serve(app, sock), name="http")
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
                 tg.create_task(watch_loop_lag(), name="loop-lag")
+                tg.create_task(Checkpointer(db).run(), name="checkpointer")
                 tg.create_task(self._announce_ready(), name="ready")
                 tg.create_task(self.reloader.run(), name="registry-reload")
                 tg.create_task(self.notifier.run(self.serving, self.ready), name="systemd-notify")

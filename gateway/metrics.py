@@ -20,6 +20,9 @@ ALERTS = Counter(
 DUPLICATES = Counter("gateway_duplicate_alerts_total", "Retransmitted alerts answered again.")
 ACKS = Counter("gateway_acks_total", "Acks published to terminals, by stage.", ["stage"])
 ACK_FAILURES = Counter("gateway_ack_failures_total", "Acks that could not be published.")
+WAL_FRAMES = Gauge(
+    "gateway_store_wal_frames", "Frames in the database's write-ahead log at the last checkpoint."
+)
 LOOP_LAG = Histogram(
     "gateway_event_loop_lag_seconds",
     "How late the event loop woke a task that slept 0.1 s: time every message, ack and"

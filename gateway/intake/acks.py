@@ -44,9 +44,11 @@ class AckPublisher:
         self._confirm = confirm
         self._downlinks = downlinks or Downlinks({}, bridged=False)
         self._queue: asyncio.Queue[tuple[StageUpdate, float]] = asyncio.Queue(maxsize)
-        # Published batches waiting to be marked acked; bounded, so a stalled store
-        # stops the workers (and through them intake) instead of growing memory.
-        self._published: asyncio.Queue[list[StageUpdate]] = asyncio.Queue(4 * workers)
+        # Published acks waiting to be marked acked, as many as may wait to be published:
+        # a store that stalls for seconds (a checkpoint, a large intake transaction)
+        # delays only this bookkeeping; one stalled for good stops the workers (and
+        # through them intake) instead of growing memory.
+        self._published: asyncio.Queue[StageUpdate] = asyncio.Queue(maxsize)
         self._batch = batch
         self._workers = workers
         self._log_once = LogOnce(log)
@@ -84,14 +86,15 @@ class AckPublisher:
                 metrics.ACK_FAILURES.inc(len(failures))
                 log.warning("%d acks not published: %s", len(failures), failures[0])
             sent = [u for u, r in zip(updates, results, strict=True) if r is None]
-            await self._published.put([*sent, *unroutable])
+            for update in (*sent, *unroutable):
+                await self._published.put(update)
 
     async def _confirmer(self) -> None:
         """One store transaction for everything published since the last one."""
         while True:
-            done = await self._published.get()
+            done = [await self._published.get()]
             while not self._published.empty():
-                done.extend(self._published.get_nowait())
+                done.append(self._published.get_nowait())
             await self._confirm(done)
 
     def _drop_unroutable(self, updates: Sequence[StageUpdate]) -> None:

@@ -48,9 +48,17 @@ def store_error(exc: sqlite3.Error | OSError, what: str) -> StoreError:
 class Database:
     """One aiosqlite connection (its own thread) for writes, one for reads."""
 
-    def __init__(self, writer: aiosqlite.Connection, reader: aiosqlite.Connection) -> None:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        checkpointer: aiosqlite.Connection | None = None,
+    ) -> None:
         self.writer = writer
         self.reader = reader
+        #: With its own connection (and thread), WAL checkpoints run beside the writer
+        #: instead of inside whichever commit crossed the WAL's size (see ``checkpoint``).
+        self.checkpointer = checkpointer
         # One connection, one transaction at a time: coroutines take turns here.
         self._write_lock = asyncio.Lock()
 
@@ -79,16 +87,39 @@ class Database:
         except sqlite3.Error as exc:
             raise store_error(exc, "commit failed") from exc
 
+    async def checkpoint(self) -> tuple[int, int]:
+        """Copy committed WAL frames into the database file without blocking the writer
+        (``PASSIVE``): ``(frames in the WAL, frames checkpointed)``.
+
+        SQLite's automatic checkpoint runs inside the commit that crosses 1,000 pages, so
+        an alarm's transaction would now and then also copy megabytes and fsync the
+        database file; with a checkpointer the writer's commits only append to the WAL.
+        """
+        if self.checkpointer is None:
+            raise RuntimeError("opened without a checkpointer")
+        try:
+            async with self.checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)") as cur:
+                row = await cur.fetchone()
+        except sqlite3.Error as exc:
+            raise store_error(exc, "checkpoint failed") from exc
+        return (0, 0) if row is None else (int(row[1]), int(row[2]))
+
     async def close(self) -> None:
+        if self.checkpointer is not None:
+            await self.checkpointer.close()
         await self.reader.close()
         await self.writer.close()
 
 
-async def _connect(path: Path, synchronous: str) -> aiosqlite.Connection:
+async def _connect(
+    path: Path, synchronous: str, autocheckpoint: bool = True
+) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
         await conn.execute("PRAGMA busy_timeout = 10000")
         await conn.execute(f"PRAGMA synchronous = {synchronous}")
+        if not autocheckpoint:
+            await conn.execute("PRAGMA wal_autocheckpoint = 0")
     except BaseException:
         await conn.close()
         raise
@@ -137,8 +168,13 @@ def prepare(path: Path) -> tuple[int, int]:
 
 
 @asynccontextmanager
-async def open_database(path: Path, synchronous: str = "FULL") -> AsyncIterator[Database]:
+async def open_database(
+    path: Path, synchronous: str = "FULL", background_checkpoints: bool = False
+) -> AsyncIterator[Database]:
     """Open the database at ``path``, creating or upgrading its schema first.
+
+    With ``background_checkpoints`` the writer never checkpoints the WAL itself: the
+    caller must run :meth:`Database.checkpoint` regularly (:class:`Checkpointer`).
 
     Any failure is a :class:`StoreError`, raised only after every connection (and its
     thread) opened so far is closed again, so a caller that exits leaves nothing behind.
@@ -154,7 +190,9 @@ async def open_database(path: Path, synchronous: str = "FULL") -> AsyncIterator[
         log.info("database %s at schema version %d (was %d)", path, after, before)
     opened: list[aiosqlite.Connection] = []
     try:
-        for _ in range(2):
+        opened.append(await _connect(path, synchronous, not background_checkpoints))
+        opened.append(await _connect(path, synchronous))
+        if background_checkpoints:
             opened.append(await _connect(path, synchronous))
     except sqlite3.Error as exc:
         for conn in opened:
@@ -165,3 +203,35 @@ async def open_database(path: Path, synchronous: str = "FULL") -> AsyncIterator[
         yield db
     finally:
         await db.close()
+
+
+class Checkpointer:
+    """Checkpoints the WAL every ``interval_s`` beside the writer (see
+    :meth:`Database.checkpoint`), and says so once when readers keep it from catching up."""
+
+    #: A WAL this long (frames of 4 KiB: 1 GiB) that does not shrink is worth a warning:
+    #: a reader holding a snapshot keeps PASSIVE checkpoints from finishing.
+    GROWING = 262_144
+
+    def __init__(self, db: Database, interval_s: float = 1.0) -> None:
+        self._db = db
+        self._interval_s = interval_s
+        self._warned = False
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                frames, done = await self._db.checkpoint()
+            except (StoreFull, StoreReadOnly):
+                raise  # the process cannot go on (the writer will meet it too)
+            except StoreError as exc:  # counted by kind; the next one may succeed
+                log.warning("%s", exc)
+                continue
+            metrics.WAL_FRAMES.set(frames)
+            if frames > self.GROWING and done < frames and not self._warned:
+                self._warned = True
+                log.warning("the WAL holds %d frames and checkpoints cannot catch up: a"
+                            " long-running reader?", frames)  # fmt: skip
+            elif done == frames:
+                self._warned = False

@@ -190,11 +190,11 @@ class Confirmed:
             await self.new.wait_for(lambda: len(self.updates) >= n)
 
 
-def publisher_for(client: HangingClient, confirm: Confirm) -> AckPublisher:
+def publisher_for(client: HangingClient, confirm: Confirm, maxsize: int = 10) -> AckPublisher:
     async def source() -> aiomqtt.Client:
         return cast(aiomqtt.Client, client)
 
-    return AckPublisher(source, 10, confirm)
+    return AckPublisher(source, maxsize, confirm)
 
 
 async def test_a_slow_store_does_not_hold_back_the_next_ack() -> None:
@@ -236,3 +236,24 @@ async def test_an_ack_waiting_for_its_puback_does_not_hold_back_others() -> None
         runner.cancel()
     # The hanging one is not marked sent: it stays for the resender.
     assert [u.terminal_id for u in confirmed.updates] == ["T0002"]
+
+
+async def test_a_long_store_stall_holds_back_no_ack() -> None:
+    """A checkpoint or a large intake transaction can hold the write lock for a second or
+    more: every ack published meanwhile (each its own batch here) waits for the store's
+    bookkeeping, none for the elder."""
+    client = HangingClient()
+    store_free = asyncio.Event()
+    confirmed = Confirmed(store_free)
+    publisher = publisher_for(client, confirmed, maxsize=1000)
+    async with asyncio.timeout(10), asyncio.TaskGroup() as tg:
+        runner = tg.create_task(publisher.run())
+        for n in range(100):
+            await publisher.submit([StageUpdate(f"T{n:04d}", "b1", Stage.RECEIVED)])
+            async with asyncio.timeout(1):
+                await client.wait_for(f"ec/v1/t/T{n:04d}/ack")
+        assert confirmed.updates == []
+        store_free.set()
+        await confirmed.wait_for(100)
+        runner.cancel()
+    assert len({u.terminal_id for u in confirmed.updates}) == 100

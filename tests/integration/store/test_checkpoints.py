@@ -1,0 +1,53 @@
+"""WAL checkpoints run beside the writer, not inside an alarm's commit."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from gateway.store.db import Checkpointer, open_database
+from tests.unit.gateway.helpers import sample
+
+ROWS = 1500  # ~4 KiB each: past SQLite's automatic checkpoint at 1,000 pages, twice
+
+
+async def fill(path: Path, background: bool) -> tuple[int, int]:
+    async with open_database(path, "NORMAL", background) as db:
+        async with db.transaction() as conn:
+            await conn.execute("CREATE TABLE IF NOT EXISTS blob_test (b BLOB)")
+        for _ in range(ROWS):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO blob_test VALUES (randomblob(4000))")
+        async with db.writer.execute("PRAGMA wal_checkpoint(PASSIVE)") as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        return int(row[1]), int(row[2])
+
+
+async def test_the_writer_does_not_checkpoint_when_a_checkpointer_runs(tmp_path: Path) -> None:
+    # Without a checkpointer, SQLite's commits checkpoint and restart the WAL themselves.
+    frames_alone, _ = await fill(tmp_path / "alone.db", background=False)
+    assert frames_alone < 1000
+    # With one, every commit only appended: the WAL holds all of it until checkpointed.
+    frames, _ = await fill(tmp_path / "beside.db", background=True)
+    assert frames >= 2000
+
+
+async def test_the_checkpointer_copies_the_wal_and_reports_its_size(tmp_path: Path) -> None:
+    async with open_database(tmp_path / "g.db", "NORMAL", background_checkpoints=True) as db:
+        async with db.transaction() as conn:
+            await conn.execute("CREATE TABLE blob_test (b BLOB)")
+        for _ in range(ROWS):
+            async with db.transaction() as conn:
+                await conn.execute("INSERT INTO blob_test VALUES (randomblob(4000))")
+        frames, done = await db.checkpoint()
+        assert frames >= ROWS
+        assert done == frames
+        runner = asyncio.create_task(Checkpointer(db, interval_s=0.01).run())
+        await asyncio.sleep(0.1)
+        runner.cancel()
+        assert sample("gateway_store_wal_frames") == frames
+        async with db.reader.execute("SELECT count(*) FROM blob_test") as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        assert row[0] == ROWS
