@@ -243,7 +243,8 @@ class BrokerLink:
         while True:
             first = await queue.get()
             now = time.time()
-            raws = [_raw(m) for m in (first, *queue.get_batch(limit - 1))]
+            rest = queue.get_batch(limit - 1, alerts_only=queue.is_alert(first))
+            raws = [_raw(m) for m in (first, *rest)]
             raws = [r for r in raws if not monitor.observe(r.topic, r.payload, now)]
             if raws:
                 await self._handler(raws)

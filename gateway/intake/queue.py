@@ -84,7 +84,7 @@ class IntakeQueue(asyncio.Queue[Message]):
         self._queue = _Lanes()  # asyncio.Queue's own methods use len(self._queue)
 
     def _put(self, item: Message) -> None:
-        if item.topic.value.endswith(ALERT_SUFFIX):
+        if self.is_alert(item):
             if self._queue.alerts.append(item, self.alert_max):
                 metrics.SHED.labels("alert").inc()
             return
@@ -98,12 +98,23 @@ class IntakeQueue(asyncio.Queue[Message]):
         lanes = self._queue
         return lanes.alerts.popleft() if lanes.alerts else lanes.telemetry.popleft()
 
-    def get_batch(self, limit: int) -> list[Message]:
-        """Up to ``limit`` messages that are already waiting, alerts first."""
+    def get_batch(self, limit: int, alerts_only: bool = False) -> list[Message]:
+        """Up to ``limit`` messages that are already waiting, alerts first.
+
+        With ``alerts_only`` (the batch began with an alert) no telemetry joins: an
+        alarm's transaction stays a few rows long instead of carrying hundreds of
+        health and status reports that can wait for the next batch.
+        """
         batch: list[Message] = []
-        while len(batch) < limit and len(self._queue):
+        lanes = self._queue
+        while len(batch) < limit and (lanes.alerts if alerts_only else len(lanes)):
             batch.append(self.get_nowait())
         return batch
+
+    @staticmethod
+    def is_alert(message: Message) -> bool:
+        """True for a message of the alerts lane."""
+        return message.topic.value.endswith(ALERT_SUFFIX)
 
 
 def bounded_queue(alert_max: int, telemetry_max: int) -> IntakeQueue:

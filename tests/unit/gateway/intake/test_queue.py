@@ -97,6 +97,22 @@ async def test_get_batch_takes_at_most_limit_alerts_first() -> None:
     assert queue.get_batch(5) == []
 
 
+async def test_a_batch_that_begins_with_an_alert_carries_alerts_only() -> None:
+    """The intake consumer's batches: an alarm's transaction is not also hundreds of
+    health and status rows."""
+    queue = make()
+    for n in range(100):
+        queue.put_nowait(message("health", n))
+    queue.put_nowait(message("alert", 100))
+    queue.put_nowait(message("alert", 101, terminal_id="T0002"))
+
+    first = queue.get_nowait()
+    batch = [first, *queue.get_batch(511, alerts_only=queue.is_alert(first))]
+
+    assert payloads(batch) == ["alert-100", "alert-101"]
+    assert len(queue.get_batch(511)) == 100
+
+
 async def test_topic_merely_containing_alert_is_telemetry() -> None:
     queue = make()
     queue.put_nowait(message("health", 0, terminal_id="alert"))
