@@ -27,6 +27,7 @@ import argparse
 import json
 import math
 import secrets
+import shutil
 import socket
 import sys
 import tempfile
@@ -262,6 +263,7 @@ def _result(
         "alarms_sent": summary["alerts_sent"],
         "alarms_stored": stored,
         "lost": summary["lost"],
+        "lost_alerts": summary.get("lost_alerts", []),
         "nominal_received_p99_ms": _ms(lat.get("nominal_press_to_received", {}).get("p99")),
         "storm_received_p99_ms": _ms(lat.get("storm_press_to_received", {}).get("p99")),
         "nominal_center_p99_ms": _ms(nominal_cc),
@@ -288,6 +290,16 @@ def _keep_metrics(http_port: int, root: Path) -> None:
     out = Path("bench/results") / f"district-{_terminals_of(root)}-metrics.txt"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
+
+
+def _keep_evidence(root: Path, out: Path, console: Console) -> None:
+    """A run that lost an alarm keeps every process's log and the simulator's summary
+    (with the lost alert ids) beside the results, for diagnosis."""
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copytree(root / "logs", out / "logs")
+    if (root / "terminals.json").exists():
+        shutil.copy2(root / "terminals.json", out / "terminals.json")
+    console.print(f"[red]alarms lost: logs and summary kept in {out}[/]")
 
 
 def _terminals_of(root: Path) -> str:
@@ -398,6 +410,8 @@ def run(results_dir: Path, quick: bool, scales: list[Scale] | None = None) -> di
     for scale in chosen:
         with tempfile.TemporaryDirectory(prefix=f"bench-district-{scale.terminals}-") as tmp:
             runs.append(run_scale(Path(tmp), scale, console))
+            if runs[-1]["lost"]:
+                _keep_evidence(Path(tmp), results_dir / f"district-{scale.terminals}-lost", console)
     report(console, runs)
     result = {"runs": runs, "targets": TARGETS, "quick": quick}
     results_dir.mkdir(parents=True, exist_ok=True)

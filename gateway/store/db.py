@@ -88,13 +88,22 @@ class Database:
             raise store_error(exc, "commit failed") from exc
 
     async def checkpoint(self) -> tuple[int, int]:
-        """Copy committed WAL frames into the database file without blocking the writer
-        (``PASSIVE``): ``(frames in the WAL, frames checkpointed)``.
+        """Copy committed WAL frames into the database file: ``(frames in the WAL,
+        frames checkpointed)``.
 
         SQLite's automatic checkpoint runs inside the commit that crosses 1,000 pages, so
         an alarm's transaction would now and then also copy megabytes and fsync the
-        database file; with a checkpointer the writer's commits only append to the WAL.
+        database file. Here the bulk is copied beside the writer (``PASSIVE``), then the
+        few frames committed meanwhile under the write lock, so that the checkpoint is
+        complete and the next commit starts the WAL from its beginning again — with
+        writes going on all the time a checkpoint beside the writer never completes, and
+        the WAL would grow without end.
         """
+        await self._checkpoint()
+        async with self._write_lock:
+            return await self._checkpoint()
+
+    async def _checkpoint(self) -> tuple[int, int]:
         if self.checkpointer is None:
             raise RuntimeError("opened without a checkpointer")
         try:

@@ -51,3 +51,31 @@ async def test_the_checkpointer_copies_the_wal_and_reports_its_size(tmp_path: Pa
             row = await cur.fetchone()
         assert row is not None
         assert row[0] == ROWS
+
+
+async def test_the_wal_starts_over_while_writes_never_stop(tmp_path: Path) -> None:
+    """A checkpoint beside a writer that never pauses would never complete, and the WAL
+    would grow with every commit; the checkpointer finishes each one under the write lock."""
+    path = tmp_path / "busy.db"
+    async with open_database(path, "NORMAL", background_checkpoints=True) as db:
+        async with db.transaction() as conn:
+            await conn.execute("CREATE TABLE blob_test (b BLOB)")
+
+        async def write_forever() -> None:
+            while True:
+                async with db.transaction() as conn:
+                    await conn.execute("INSERT INTO blob_test VALUES (randomblob(4000))")
+
+        async with asyncio.TaskGroup() as tg:
+            writer = tg.create_task(write_forever())
+            checkpointer = tg.create_task(Checkpointer(db, interval_s=0.05).run())
+            await asyncio.sleep(3)
+            writer.cancel()
+            checkpointer.cancel()
+        async with db.reader.execute("SELECT count(*) FROM blob_test") as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        written = row[0]
+        wal_pages = (path.with_name(path.name + "-wal")).stat().st_size // 4096
+        assert written > 1000  # the writer did not wait for the checkpoints
+        assert wal_pages < written // 2  # the WAL file was reused, not appended to
