@@ -86,6 +86,9 @@ def monitor_config(farm: dict[str, Any], secrets: Path) -> CamerasConfig:
             "sample_frames": 4,
             "probe_timeout_seconds": 12,
             "baseline_probes": 1,
+            # The farm's scenes are daylight whatever the hour: outside the daylight
+            # hours a dark live picture is "too dark", not black (by design).
+            "daylight_hours": "00:00-24:00",
             "snapshot_dir": str(secrets / "snapshots"),
             "facilities": [{"id": "farm", "cameras": cameras}],
         }
