@@ -109,6 +109,13 @@ def empty(db: Database) -> Check:
     return outbox_is(db, lambda r: r == [])
 
 
+def handed(acks: FakeAcks, n: int) -> Check:
+    async def check() -> bool:
+        return len(acks.updates) >= n
+
+    return check
+
+
 async def test_event_is_delivered_signed_once_and_leaves_the_outbox(
     db: Database, clock: FakeClock
 ) -> None:
@@ -119,6 +126,8 @@ async def test_event_is_delivered_signed_once_and_leaves_the_outbox(
 
     async with forwarding(db, receiver, clock, acks=acks) as fw:
         await until(empty(db), fw)
+        # the acks are handed on just after the commit that emptied the outbox
+        await until(handed(acks, 1), fw)
 
     [request] = receiver.requests
     payload = Webhook(SECRET).verify(request.content, dict(request.headers))
@@ -174,6 +183,8 @@ async def test_server_error_is_retried_with_backoff_and_delivered_later(
         receiver.status = 200
         clock.advance(100)
         await until(empty(db), fw)
+        # the acks are handed on just after the commit that emptied the outbox
+        await until(handed(acks, 1), fw)
 
     assert receiver.ids() == ["alert:T0001:b1"] * 2
     assert acks.stages() == [("T0001", "b1", Stage.DELIVERED)]
@@ -203,6 +214,8 @@ async def test_one_refused_event_does_not_sink_its_batch(db: Database, clock: Fa
     plan = (Lane("general", 1, 10),)
     async with forwarding(db, receiver, clock, plan=plan, acks=acks) as fw:
         await until(outbox_is(db, lambda r: [x["dead"] for x in r] == [1]), fw)
+        # the acks are handed on just after the commit that emptied the outbox
+        await until(handed(acks, 2), fw)
 
     [dead] = await outbox_rows(db)
     assert (dead["event_id"], dead["last_error"]) == ("alert:T0001:b2", "HTTP 422")
