@@ -43,6 +43,7 @@ import tomli_w
 from rich.console import Console
 from rich.table import Table
 
+from bench.alarm_path import wait_healthy
 from bench.procstat import Sampler
 from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
@@ -183,7 +184,10 @@ class District:
         proc = self.start("gateway", [PY, "-m", "gateway", "run", "-c", str(config),
                                       "--log-level", "WARNING"], env)  # fmt: skip
         proc.wait_port("127.0.0.1", http_port, timeout=120)
-        _wait_healthy(http_port, proc)
+        try:
+            wait_healthy(http_port, timeout=120)
+        except TimeoutError:
+            raise RuntimeError(f"gateway did not become healthy:\n{proc.tail()}") from None
         return proc, http_port
 
     def center(self) -> tuple[ManagedProcess, int]:
@@ -335,19 +339,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _env_file(path: Path) -> dict[str, str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return dict(line.split("=", 1) for line in lines if "=" in line and not line.startswith("#"))
-
-
-def _wait_healthy(port: int, proc: ManagedProcess, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as http:
-        while time.monotonic() < deadline:
-            try:
-                if http.get("/healthz").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-    raise RuntimeError(f"gateway did not become healthy:\n{proc.tail()}")
 
 
 def _f(value: float | None, fmt: str = "{:,.0f}") -> str:

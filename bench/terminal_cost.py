@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
-import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -33,14 +31,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from bench.procstat import Sampler
 from bench.terminal_site import TerminalSite, make_site
 from device_sim.procs import ManagedProcess, mosquitto
 
 PY = sys.executable
 DISTRICT_TERMINALS = 170_000
 PER_PROCESS = 17_000  # terminals per simulator process (open files: 20,000 at most)
-_TICK = os.sysconf("SC_CLK_TCK")
-_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,49 +49,6 @@ class Load:
     status_s: float
     health_s: float
     district_alarms_per_s: float
-
-
-class Sampler:
-    """Samples CPU seconds and RSS of some processes once a second (a thread)."""
-
-    def __init__(self, pids: list[int]) -> None:
-        self.pids = pids
-        self.samples: list[tuple[float, dict[int, tuple[float, int]]]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> Sampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.samples.append((time.monotonic(), {pid: _usage(pid) for pid in self.pids}))
-            self._stop.wait(1.0)
-
-    def window(self, start: float, end: float) -> dict[str, float]:
-        """CPU cores and RSS summed over the processes, between ``start`` and ``end``."""
-        inside = [s for s in self.samples if start <= s[0] <= end]
-        if len(inside) < 2:
-            return {"cores": float("nan"), "rss_bytes": float("nan")}
-        (t0, first), (t1, last) = inside[0], inside[-1]
-        cpu = sum(last[p][0] - first[p][0] for p in self.pids)
-        return {"cores": cpu / (t1 - t0), "rss_bytes": float(sum(last[p][1] for p in self.pids))}
-
-
-def _usage(pid: int) -> tuple[float, int]:
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            fields_ = handle.read().rsplit(b")", 1)[1].split()
-        with open(f"/proc/{pid}/statm", "rb") as handle:
-            resident = int(handle.read().split()[1])
-    except OSError:
-        return 0.0, 0
-    return (int(fields_[11]) + int(fields_[12])) / _TICK, resident * _PAGE
 
 
 @dataclass
@@ -125,7 +79,7 @@ def measure_simulator(
     out = site.root / f"summary-{n}-{load.name}.json"
     argv = _simulator_argv(site, n, load, rate, out)
     proc = ManagedProcess(argv, site.root / f"terminals-{n}-{load.name}.log")
-    with Sampler(brokers) as sampler, proc:
+    with Sampler({"brokers": brokers}) as sampler, proc:
         started = time.monotonic()
         assert proc.proc is not None
         proc.proc.wait(timeout=load.seconds + 900)
@@ -141,7 +95,7 @@ def measure_simulator(
                  "connect_failures": summary["connect_failures"],
                  "reconnects": summary["reconnects"],
                  "published": summary["published"]})  # fmt: skip
-    result.brokers = sampler.window(steady_from, steady_from + load.seconds - 5.0)
+    result.brokers = sampler.window("brokers", steady_from, steady_from + load.seconds - 5.0)
     result.brokers["count"] = len(brokers)
     return result
 
