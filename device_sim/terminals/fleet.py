@@ -159,12 +159,15 @@ class Fleet:
         """Ask :meth:`run` to shut every terminal down (retained ``offline``, DISCONNECT)."""
         self._stopped.set()
 
+    def _dispatch_due(self, now: float) -> None:
+        for due in self._behaviour.timers.pop_due(now):
+            self._behaviour.dispatch(due, now)
+
     async def _schedule(self) -> None:
         observed = 0.0
         while True:
             now = self._clock()
-            for due in self._behaviour.timers.pop_due(now):
-                self._behaviour.dispatch(due, now)
+            self._dispatch_due(now)
             self._connector.tick(now)
             if self._observer is not None and now - observed >= OBSERVE_EVERY_S:
                 observed = now
@@ -186,10 +189,34 @@ class Fleet:
         for planned in plan(scenario, self.terminal_ids, self._rng):
             self._behaviour.timers.add(start + planned.at, planned.action)
         await asyncio.sleep(scenario.duration_s)
+        # Whatever came due before the end happens now, not after the scheduler's next
+        # tick: otherwise a press planned just before the end would be pressed during
+        # shutdown (and never answered) or not at all.
+        self._dispatch_due(self._clock())
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self._options.grace_s):
                 await self.wait_for(self._settled)
+        self._log_unreceived(start)
         self.stop()
+
+    def _log_unreceived(self, start: float) -> None:
+        """Each alert still without ``received`` at the end, with what its terminal knew
+        (for the technician: was it ever written, was the terminal online)."""
+        now = self._clock()
+        for record in self._behaviour.book:
+            if record.received:
+                continue
+            terminal = self._behaviour.terminals[record.terminal_id]
+            conn = terminal.conn
+            log.warning(
+                "no ack for %s/%s (%s): pressed %.3f s into the run (%.1f s ago), written"
+                " %d times, terminal %s, connection %s with %d publications unacked",
+                record.terminal_id, record.alert_id, record.kind, record.pressed_at - start,
+                now - record.pressed_at, record.sends,
+                "online" if terminal.online else "offline",
+                "none" if conn is None else conn.state.name,
+                0 if conn is None else len(conn.unacked()),
+            )  # fmt: skip
 
     def _settled(self) -> bool:
         """Every alert received, and every help request at the settle stage."""

@@ -15,6 +15,7 @@ from device_sim.terminals.fleet import Fleet
 from device_sim.terminals.malformed import Malformed
 from device_sim.terminals.options import Broker, FleetOptions
 from device_sim.terminals.scenario import Scenario
+from device_sim.terminals.summary import Summary
 from firmware_protocol.codec import decode_alert, decode_health, decode_status, encode_status
 from firmware_protocol.errors import ProtocolError
 from firmware_protocol.messages import (
@@ -49,6 +50,17 @@ def make_fleet(
         alert_retry=QUICK_RETRY,
         reconnect=QUICK_RECONNECT,
     )
+
+
+async def play(fleet: Fleet, gateway: GatewayDouble) -> Summary:
+    """Run a fleet's scenario to its end against the gateway stand-in."""
+    async with asyncio.TaskGroup() as tg:
+        gateway_task = tg.create_task(gateway.run())
+        await gateway.ready.wait()
+        async with asyncio.timeout(30):
+            summary = await fleet.run()
+        await stop(gateway_task)
+    return summary
 
 
 @contextlib.asynccontextmanager
@@ -218,15 +230,23 @@ async def test_scenario_runs_to_the_end_and_nothing_is_lost(
     options = {"scenario": scenario, "grace_s": 10.0, "seed": 7, "status_interval_s": 0.5}
     fleet = make_fleet(mosquitto, mosquitto.terminals, mqtt5=mqtt5, **options)
     gateway = GatewayDouble(mosquitto.port, stages=(Stage.RECEIVED, Stage.DELIVERED))
-    async with asyncio.TaskGroup() as tg:
-        gateway_task = tg.create_task(gateway.run())
-        await gateway.ready.wait()
-        async with asyncio.timeout(30):
-            summary = await fleet.run()
-        await stop(gateway_task)
+    summary = await play(fleet, gateway)
     assert summary.alerts_sent >= 4
     assert summary.alerts_by_kind.get("emergency", 0) >= 4
     assert summary.lost == 0
     assert summary.acknowledged["received"] == summary.alerts_sent
     assert summary.latency["press_to_received"].count == summary.alerts_sent
     assert summary.latency["storm_press_to_received"].count == 4
+
+
+async def test_a_press_due_at_the_scenarios_end_is_pressed_and_waited_for(
+    mosquitto: MosquittoBroker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scenario's end must not outrun the scheduler: a press due just before it was
+    once pressed during shutdown (or not at all), and counted as a lost alarm."""
+    monkeypatch.setattr("device_sim.terminals.fleet.TICK_S", 1.5)  # the scheduler lags
+    scenario = Scenario(duration_s=1.0, storm_count=1, storm_at_s=0.95, storm_window_s=0.01)
+    fleet = make_fleet(mosquitto, mosquitto.terminals[:1], scenario=scenario, grace_s=10.0)
+    summary = await play(fleet, GatewayDouble(mosquitto.port, stages=(Stage.RECEIVED,)))
+    assert (summary.alerts_sent, summary.lost) == (1, 0)
+    assert summary.acknowledged["received"] == 1
