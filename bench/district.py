@@ -47,6 +47,7 @@ from bench.alarm_path import wait_healthy
 from bench.procstat import Sampler
 from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
+from device_sim.terminals.summary import SPLIT
 
 PY = sys.executable
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -89,6 +90,9 @@ def port_block(count: int, start: int = 20_000) -> int:
     raise RuntimeError("no block of free ports")
 
 
+TEXT_EVERY_S = 20.0
+
+
 class MetricsPoller:
     """Polls the gateway's /metrics and the database's size every few seconds."""
 
@@ -96,6 +100,8 @@ class MetricsPoller:
 
     def __init__(self, http_port: int, db: Path, interval_s: float = 5.0) -> None:
         self.samples: list[tuple[float, dict[str, float]]] = []
+        #: The whole /metrics text now and then, to keep the one from before the storm.
+        self.texts: list[tuple[float, str]] = []
         self._url = f"http://127.0.0.1:{http_port}/metrics"
         self._db = db
         self._interval = interval_s
@@ -117,6 +123,9 @@ class MetricsPoller:
             text = http.get(self._url, timeout=10).text
         except httpx.HTTPError:
             return found
+        now = time.monotonic()
+        if not self.texts or now - self.texts[-1][0] >= TEXT_EVERY_S:
+            self.texts.append((now, text))
         for line in text.splitlines():
             if line.startswith("gateway_messages_total{"):
                 found["messages"] = found.get("messages", 0.0) + float(line.rsplit(" ", 1)[1])
@@ -242,7 +251,7 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
             nominal_cc = _center_p99(http, started_wall + connect_s + WARMUP_S, storm_wall)
             storm_cc = _center_p99(http, storm_wall - 1, storm_wall + scale.storm_window_s + 1)
         stored = _stored_alarms(root / "gateway.db")
-        _keep_metrics(http_port, root)
+        _keep_metrics(http_port, root, poll.texts, started + connect_s + scale.sustain_s)
     return _result(scale, provision_s, summary, sampler, poll, window, ended - started,
                    nominal_cc, storm_cc, stored)  # fmt: skip
 
@@ -273,6 +282,12 @@ def _result(
         "nominal_center_p99_ms": _ms(nominal_cc),
         "storm_center_p99_ms": _ms(storm_cc),
         "storm_delivered_p99_ms": _ms(lat.get("storm_press_to_delivered", {}).get("p99")),
+        # press → received split at the gateway's publish of the ack (see the summary).
+        **{
+            f"{when}_{part}_p99_ms": _ms(lat.get(f"{when}_{part}", {}).get("p99"))
+            for when in ("nominal", "storm")
+            for part in SPLIT
+        },
         "messages_per_s": poll.rate("messages", *window),
         "events_forwarded_per_s": poll.rate("forwarded", *window),
         "db_growth_bytes_per_h": growth,
@@ -285,14 +300,20 @@ def _center_p99(http: httpx.Client, pressed_from: float, pressed_to: float) -> f
     return stats.get("p99")
 
 
-def _keep_metrics(http_port: int, root: Path) -> None:
-    """The gateway's /metrics at the end of the run, beside the results (for diagnosis)."""
+def _keep_metrics(
+    http_port: int, root: Path, texts: list[tuple[float, str]], storm_at: float
+) -> None:
+    """The gateway's /metrics at the end of the run and the last one taken before the
+    storm (its histograms hold the nominal alarms alone), beside the results."""
+    out = Path("bench/results") / f"district-{_terminals_of(root)}-metrics.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    before = [text for at, text in texts if at < storm_at]
+    if before:
+        out.with_name(out.name.replace("-metrics", "-metrics-nominal")).write_text(before[-1])
     try:
         text = httpx.get(f"http://127.0.0.1:{http_port}/metrics", timeout=10).text
     except httpx.HTTPError:
         return
-    out = Path("bench/results") / f"district-{_terminals_of(root)}-metrics.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text)
 
 
@@ -371,6 +392,10 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
          lambda r: f"{r['alarms_sent']:,} / {r['alarms_stored']:,} / {r['lost']}", "0 lost"),
         ("press → received p99, nominal, ms", lambda r: _f(r["nominal_received_p99_ms"]),
          "≤ 100"),
+        ("  of it: press → gateway's ack p99, nominal, ms",
+         lambda r: _f(r.get("nominal_press_to_gateway_ack_p99_ms")), ""),
+        ("  of it: gateway's ack → terminal p99, nominal, ms",
+         lambda r: _f(r.get("nominal_gateway_ack_to_terminal_p99_ms")), ""),
         ("press → received p99, storm, ms", lambda r: _f(r["storm_received_p99_ms"]), "≤ 1000"),
         ("press → command center p99, nominal, ms",
          lambda r: _f(r["nominal_center_p99_ms"]), "≤ 250"),

@@ -36,6 +36,34 @@ ACK_SECONDS = Histogram(
     ["stage"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+#: Fine buckets: these two split an alarm's way to ``received`` (with ``ACK_SECONDS``).
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.25, 0.35,
+                   0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0)  # fmt: skip
+ALERT_AGE_SECONDS = Histogram(
+    "gateway_alert_age_seconds",
+    "Age of an alert (from the terminal's ts, its press) when its intake batch begins:"
+    " the terminal's uplink, the brokers and the intake queue. Assumes the terminals'"
+    " clocks are set (NTP); a terminal's retransmission keeps its ts.",
+    buckets=LATENCY_BUCKETS,
+)
+ALERT_WAIT_SECONDS = Histogram(
+    "gateway_alert_wait_seconds",
+    "Time an alert waited in the gateway's intake queue (received off the socket → taken"
+    " into an intake batch).",
+    buckets=LATENCY_BUCKETS,
+)
+LOCK_WAIT_SECONDS = Histogram(
+    "gateway_store_lock_wait_seconds",
+    "Time a transaction waited for the database's write lock, by transaction.",
+    ["txn"],
+    buckets=LATENCY_BUCKETS,
+)
+LOCK_HELD_SECONDS = Histogram(
+    "gateway_store_lock_held_seconds",
+    "Time a transaction held the database's write lock (BEGIN to COMMIT), by transaction.",
+    ["txn"],
+    buckets=LATENCY_BUCKETS,
+)
 BATCH_SECONDS = Histogram(
     "gateway_intake_batch_seconds",
     "Time to store one intake batch (one transaction).",

@@ -79,7 +79,7 @@ class Supervisor:
         now = self._clock()
         cfg = self._cfg
         due = cfg.selftest_interval_s + cfg.selftest_grace_s
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("supervision") as conn:
             async with conn.execute(CANDIDATES, (now - cfg.reporting_time_s, now - due)) as cursor:
                 rows = [TerminalRow(*row) async for row in cursor]
             changed, events = self._decide(rows, now)

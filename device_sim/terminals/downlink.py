@@ -64,7 +64,7 @@ class Downlink:
             _, channel = parse_topic(topic)
             if channel is Channel.ACK:
                 ack = decode_ack(payload)
-                outcome = self._book.on_ack(terminal_id, ack.alert_id, ack.stage, now)
+                outcome = self._book.on_ack(terminal_id, ack.alert_id, ack.stage, now, ack.ts)
                 self._counters.acks[outcome.value] += 1
                 if outcome is AckOutcome.UNKNOWN:
                     log.debug("terminal %s: ack for unknown alert %s", terminal_id, ack.alert_id)

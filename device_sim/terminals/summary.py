@@ -24,6 +24,10 @@ LATENCIES = {
     "press_to_resolved": Stage.RESOLVED,
 }
 VITALS_LATENCY = "report_to_received"
+#: ``press_to_received`` split at the gateway's publish of the ack (its ``ts``; the
+#: simulator and the gateway share the machine's clock): the uplink with everything the
+#: gateway does, then the downlink.
+SPLIT = ("press_to_gateway_ack", "gateway_ack_to_terminal")
 #: The same series for the storm's presses alone, and for all the others (both present
 #: when the run had a storm).
 STORM_PREFIX = "storm_"
@@ -127,7 +131,7 @@ class Summary:
 
 
 def _latency_samples(book: AlertBook) -> dict[str, list[float]]:
-    samples: dict[str, list[float]] = {name: [] for name in LATENCIES}
+    samples: dict[str, list[float]] = {name: [] for name in (*LATENCIES, *SPLIT)}
     samples[VITALS_LATENCY] = []
     for record in book:
         if record.kind == VITALS:
@@ -135,18 +139,23 @@ def _latency_samples(book: AlertBook) -> dict[str, list[float]]:
             if latency is not None:
                 samples[VITALS_LATENCY].append(latency)
             continue
+        prefix = STORM_PREFIX if record.storm else NOMINAL_PREFIX
         for name, stage in LATENCIES.items():
             latency = record.latency(stage)
             if latency is not None:
                 samples[name].append(latency)
-                prefix = STORM_PREFIX if record.storm else NOMINAL_PREFIX
                 samples.setdefault(prefix + name, []).append(latency)
+        split = record.received_split()
+        if split is not None:
+            for name, part in zip(SPLIT, split, strict=True):
+                samples[name].append(part)
+                samples.setdefault(prefix + name, []).append(part)
     if any(record.storm for record in book):
-        for name in LATENCIES:
+        for name in (*LATENCIES, *SPLIT):
             samples.setdefault(STORM_PREFIX + name, [])
             samples.setdefault(NOMINAL_PREFIX + name, [])
     else:
-        for name in LATENCIES:  # without a storm every press is nominal: no second copy
+        for name in (*LATENCIES, *SPLIT):  # without a storm every press is nominal
             samples.pop(NOMINAL_PREFIX + name, None)
     return samples
 

@@ -44,6 +44,8 @@ class AlertRecord:
     highest: Stage | None = None
     reached: dict[Stage, float] = field(default_factory=dict)
     acked: set[Stage] = field(default_factory=set)
+    #: The gateway's ``ts`` on the ack that made the alert received (its publish time).
+    acked_by_gateway_at: float | None = None
 
     @property
     def received(self) -> bool:
@@ -55,9 +57,22 @@ class AlertRecord:
         at = self.reached.get(stage)
         return None if at is None else at - self.pressed_at
 
+    def received_split(self) -> tuple[float, float] | None:
+        """Press → the gateway's publish of the first ack, and that publish → arrival
+        here (the uplink with the gateway's work, and the downlink), when known."""
+        at, sent = self.reached.get(Stage.RECEIVED), self.acked_by_gateway_at
+        if at is None or sent is None:
+            return None
+        return sent - self.pressed_at, at - sent
 
-def apply_ack(record: AlertRecord, stage: Stage, now: float) -> AckOutcome:
-    """Update ``record`` with an ack of ``stage`` arriving at ``now``."""
+
+def apply_ack(
+    record: AlertRecord, stage: Stage, now: float, sent: float | None = None
+) -> AckOutcome:
+    """Update ``record`` with an ack of ``stage`` arriving at ``now``; ``sent`` is the
+    ack's own ``ts`` (when the gateway published it), kept for the first one."""
+    if record.highest is None:
+        record.acked_by_gateway_at = sent
     if record.highest is None or stage.rank > record.highest.rank:
         for lower in Stage:
             if lower.rank <= stage.rank:
@@ -145,13 +160,20 @@ class AlertBook:
         for (terminal_id, report_id), report in self._reports.items():
             yield terminal_id, report_id, report
 
-    def on_ack(self, terminal_id: str, alert_id: str, stage: Stage, now: float) -> AckOutcome:
-        """Apply an ack received by ``terminal_id``."""
+    def on_ack(
+        self,
+        terminal_id: str,
+        alert_id: str,
+        stage: Stage,
+        now: float,
+        sent: float | None = None,
+    ) -> AckOutcome:
+        """Apply an ack received by ``terminal_id`` (``sent``: the ack's ``ts``)."""
         record = self.get(terminal_id, alert_id) or self._vitals_alert(terminal_id, alert_id)
         if record is None:
             return AckOutcome.UNKNOWN
         was_received, reached_before = record.received, len(record.reached)
-        outcome = apply_ack(record, stage, now)
+        outcome = apply_ack(record, stage, now, sent)
         if not was_received and record.received:
             self._unreceived -= 1
         if record.kind != VITALS:

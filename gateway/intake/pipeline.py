@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from firmware_protocol.messages import Alert
 from gateway import metrics
 from gateway.config import RulesConfig
 from gateway.core.intake import plan_intake
@@ -108,6 +109,9 @@ class Intake:
         messages = self._router.route(raws, now)
         if not messages:
             return
+        for message in messages:
+            if isinstance(message, Alert):
+                metrics.ALERT_AGE_SECONDS.observe(max(0.0, now - message.ts))
         plan = plan_intake(messages, self._registry, self._rules, now)
         with metrics.BATCH_SECONDS.time():
             result = await apply_plan(self._db, plan, self._sinks, now)

@@ -11,6 +11,7 @@ gets ``received``.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Callable
 
@@ -24,10 +25,11 @@ PER_SENDER_ALERTS = 64
 
 
 class _FairLane:
-    """Alerts by sender (its topic), served round-robin; FIFO within each sender."""
+    """Alerts by sender (its topic), served round-robin; FIFO within each sender. Each
+    alert's time in the lane is observed as it leaves (``gateway_alert_wait_seconds``)."""
 
     def __init__(self) -> None:
-        self._parts: dict[str, deque[Message]] = {}
+        self._parts: dict[str, deque[tuple[Message, float]]] = {}
         self._turns: deque[str] = deque()
         self._size = 0
 
@@ -46,14 +48,15 @@ class _FairLane:
             victim = part if part else self._parts[self._turns[0]]
             victim.popleft()
             self._size -= 1
-        part.append(item)
+        part.append((item, time.monotonic()))
         self._size += 1
         return shed
 
     def popleft(self) -> Message:
         key = self._turns[0]
         part = self._parts[key]
-        item = part.popleft()
+        item, queued = part.popleft()
+        metrics.ALERT_WAIT_SECONDS.observe(time.monotonic() - queued)
         self._size -= 1
         if part:
             self._turns.rotate(-1)

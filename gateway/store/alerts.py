@@ -86,7 +86,7 @@ class AlertStore:
         The one place where stage changes are committed: once the commit succeeded,
         each move's time since receipt is observed in ``gateway_alert_stage_seconds``.
         """
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("stage") as conn:
             writer = StageWriter(conn, self._sinks)
             yield writer
         observe_stages(writer.moved)
@@ -100,7 +100,7 @@ class AlertStore:
         """The broker accepted these acks: they leave the ack outbox."""
         if not updates:
             return
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("mark_acked") as conn:
             await conn.executemany(
                 "UPDATE alerts SET acked_rank = max(acked_rank, ?)"
                 " WHERE terminal_id = ? AND alert_id = ?",
@@ -123,7 +123,7 @@ class AlertStore:
     async def note(self, terminal_id: str, alert_id: str, action: str, actor: str,
                    note: str | None, now: float) -> bool:  # fmt: skip
         """Add a timeline entry (assign, call back, escalate …) to an existing alert."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("note") as conn:
             cursor = await conn.execute(
                 "INSERT INTO alert_timeline (terminal_id, alert_id, action, at, actor, note)"
                 " SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS"

@@ -13,6 +13,7 @@ import asyncio
 import errno
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -63,10 +64,18 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any error."""
-        async with self._write_lock, self._transaction() as conn:
-            yield conn
+    async def transaction(self, name: str = "other") -> AsyncIterator[aiosqlite.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any error. ``name`` labels
+        the time it waited for the write lock and held it (``gateway_store_lock_*``)."""
+        asked = time.monotonic()
+        async with self._write_lock:
+            got = time.monotonic()
+            metrics.LOCK_WAIT_SECONDS.labels(name).observe(got - asked)
+            try:
+                async with self._transaction() as conn:
+                    yield conn
+            finally:
+                metrics.LOCK_HELD_SECONDS.labels(name).observe(time.monotonic() - got)
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -100,8 +109,14 @@ class Database:
         the WAL would grow without end.
         """
         await self._checkpoint()
+        asked = time.monotonic()
         async with self._write_lock:
-            return await self._checkpoint()
+            got = time.monotonic()
+            metrics.LOCK_WAIT_SECONDS.labels("checkpoint").observe(got - asked)
+            try:
+                return await self._checkpoint()
+            finally:
+                metrics.LOCK_HELD_SECONDS.labels("checkpoint").observe(time.monotonic() - got)
 
     async def _checkpoint(self) -> tuple[int, int]:
         if self.checkpointer is None:

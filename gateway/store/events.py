@@ -76,7 +76,7 @@ class StoredEvents:
         self._clock = clock
 
     async def emit(self, events: Sequence[Event]) -> None:
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("emit") as conn:
             fresh = await insert_events(conn, events, self._sinks, self._clock())
         if fresh:
             self._on_new()

@@ -105,7 +105,7 @@ _FOLD = (
 async def fold_old(db: Database, before: float, limit: int) -> int:
     """Fold up to ``limit`` of the oldest reports received before ``before`` into their
     day's summary and drop them, in one transaction. Returns how many were folded."""
-    async with db.transaction() as conn:
+    async with db.transaction("health_fold") as conn:
         await conn.execute("CREATE TEMP TABLE IF NOT EXISTS folding (id INTEGER PRIMARY KEY)")
         await conn.execute("DELETE FROM temp.folding")
         cursor = await conn.execute(

@@ -101,7 +101,7 @@ class Outbox:
         (A live sibling gateway on the same host keeps its leases; leases of other hosts
         simply run out.)"""
         host = self._owner.split(":", 1)[0]
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("release") as conn:
             async with conn.execute(
                 "SELECT DISTINCT lease_owner FROM outbox WHERE lease_owner LIKE ?", (f"{host}:%",)
             ) as cursor:
@@ -117,7 +117,7 @@ class Outbox:
     ) -> list[OutboxItem]:
         """Lease up to ``limit`` due rows of priority ``max_priority`` or more urgent,
         alerts first, oldest first."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("claim") as conn:
             leased = await conn.execute_fetchall(
                 "UPDATE outbox SET lease_until = ?, lease_owner = ? WHERE rowid IN ("
                 " SELECT rowid FROM outbox WHERE sink = ? AND dead = 0 AND priority <= ?"
@@ -147,7 +147,7 @@ class Outbox:
             return []
         ids = [(item.event_id,) for item in items]
         observed: Observed = []
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("confirm") as conn:
             await conn.executemany(
                 "DELETE FROM outbox WHERE event_id = ? AND sink = ?",
                 [(item.event_id, sink) for item in items],
@@ -170,7 +170,7 @@ class Outbox:
         """Deliveries that failed: try each again later, or give up (dead letter)."""
         if not retries and not dead:
             return
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("settle") as conn:
             await conn.executemany(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, lease_until = 0,"
                 " lease_owner = NULL, last_error = ? WHERE event_id = ? AND sink = ?",
@@ -187,7 +187,7 @@ class Outbox:
     ) -> bool:
         """Put a dead-lettered row back in line (only if its event lies inside ``region``)."""
         scoped, params = _in_region(region)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("retry_dead") as conn:
             cursor = await conn.execute(
                 "UPDATE outbox SET dead = 0, attempts = 0, next_attempt_at = ?, created_at = ?"
                 f" WHERE event_id = ? AND sink = ? AND dead = 1{scoped}",
@@ -197,7 +197,7 @@ class Outbox:
 
     async def expedite(self, sink: str, now: float) -> None:
         """Make every live row of ``sink`` due now (after the receiver recovered)."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("expedite") as conn:
             await conn.execute(
                 "UPDATE outbox SET next_attempt_at = ? WHERE sink = ? AND dead = 0"
                 " AND next_attempt_at > ?",

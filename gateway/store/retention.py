@@ -69,7 +69,7 @@ class Retention:
 
     async def _drop_old_summaries(self, now: float) -> int:
         oldest_day = int((now - self._cfg.health_daily_days * DAY_S) // DAY_S)
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("retention") as conn:
             cursor = await conn.execute(
                 "DELETE FROM health_daily WHERE (terminal_id, day) IN (SELECT terminal_id, day"
                 " FROM health_daily WHERE day < ? ORDER BY day LIMIT ?)",
@@ -79,7 +79,7 @@ class Retention:
 
     async def _drop_old_events(self, now: float) -> int:
         """Events past ``events_days`` that no sink still owes (dead letters stay)."""
-        async with self._db.transaction() as conn:
+        async with self._db.transaction("retention") as conn:
             cursor = await conn.execute(
                 "DELETE FROM events WHERE event_id IN (SELECT event_id FROM events"
                 " WHERE type <> 'health' AND created_at < ? AND NOT EXISTS"

@@ -84,3 +84,21 @@ def test_storm_presses_get_their_own_series() -> None:
     calm = summarize(book_with_alerts(), Counters(), 2).latency
     assert "storm_press_to_received" not in calm
     assert "nominal_press_to_received" not in calm
+
+
+def test_press_to_received_is_split_at_the_gateways_publish() -> None:
+    book = AlertBook()
+    book.add(AlertRecord("t1", "a", "emergency", 10.0))
+    book.add(AlertRecord("t2", "b", "emergency", 10.0, storm=True))
+    book.add(AlertRecord("t3", "c", "meal", 10.0))
+    # The gateway published t1's ack at 10.03 and it arrived at 10.25: 30 ms up, 220 down.
+    book.on_ack("t1", "a", Stage.RECEIVED, 10.25, sent=10.03)
+    book.on_ack("t1", "a", Stage.ACCEPTED, 19.0, sent=18.9)  # later acks keep the first
+    book.on_ack("t2", "b", Stage.RECEIVED, 11.0, sent=10.9)
+    book.on_ack("t3", "c", Stage.RECEIVED, 10.5)  # an ack without ts: no split
+    latency = summarize(book, Counters(), terminals=3).latency
+    assert latency["press_to_gateway_ack"].count == 2
+    assert latency["nominal_press_to_gateway_ack"].max == pytest.approx(0.03)
+    assert latency["nominal_gateway_ack_to_terminal"].max == pytest.approx(0.22)
+    assert latency["storm_press_to_gateway_ack"].max == pytest.approx(0.9)
+    assert latency["storm_gateway_ack_to_terminal"].max == pytest.approx(0.1)

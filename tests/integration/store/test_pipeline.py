@@ -154,3 +154,15 @@ async def test_valid_vector_gets_the_documented_answer(
         got = {"alert_id": update.alert_id, "stage": update.stage.value, "by": update.by,
                "eta_s": update.eta_s, "note": update.note}  # fmt: skip
         assert {key: got[key] for key in wanted} == wanted
+
+
+async def test_an_alerts_age_at_intake_is_observed_from_its_press(
+    db: Database, clock: FakeClock
+) -> None:
+    """Pressed 2 s before the batch (raw_alert's ts is T0 - 2): lands in the 2.5 s bucket."""
+    name = "gateway_alert_age_seconds_bucket"
+    below, at = sample(name, le="1.0"), sample(name, le="2.5")
+
+    await intake(db, FakeAcks(), Wakes(), clock).handle([raw_alert("b1")])
+
+    assert (sample(name, le="1.0") - below, sample(name, le="2.5") - at) == (0, 1)

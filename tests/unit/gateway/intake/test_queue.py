@@ -145,3 +145,17 @@ async def test_alerts_of_several_terminals_take_turns() -> None:
     queue.put_nowait(message("alert", 9, terminal_id="T2"))
 
     assert payloads(queue.get_batch(4)) == ["alert-0", "alert-9", "alert-1", "alert-2"]
+
+
+async def test_an_alerts_time_in_the_queue_is_observed_as_it_leaves() -> None:
+    queue = make()
+    count = "gateway_alert_wait_seconds_count"
+    before = sample(count)
+    queue.put_nowait(message("alert", 0))
+    queue.put_nowait(message("health", 1))
+    queue.put_nowait(message("alert", 2))
+
+    await queue.get()
+    assert sample(count) - before == 1
+    queue.get_batch(10)
+    assert sample(count) - before == 2  # telemetry is not observed
