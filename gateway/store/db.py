@@ -23,6 +23,7 @@ import aiosqlite
 from gateway import metrics
 from gateway.errors import StoreError, StoreFull, StoreReadOnly
 from gateway.store import schema
+from gateway.store.writelock import WriteLock
 
 log = logging.getLogger(__name__)
 
@@ -60,15 +61,19 @@ class Database:
         #: With its own connection (and thread), WAL checkpoints run beside the writer
         #: instead of inside whichever commit crossed the WAL's size (see ``checkpoint``).
         self.checkpointer = checkpointer
-        # One connection, one transaction at a time: coroutines take turns here.
-        self._write_lock = asyncio.Lock()
+        # One connection, one transaction at a time: coroutines take turns here, alarms'
+        # transactions first.
+        self._write_lock = WriteLock()
 
     @asynccontextmanager
-    async def transaction(self, name: str = "other") -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(
+        self, name: str = "other", urgent: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any error. ``name`` labels
-        the time it waited for the write lock and held it (``gateway_store_lock_*``)."""
+        the time it waited for the write lock and held it (``gateway_store_lock_*``);
+        an ``urgent`` transaction (an alarm's) is handed the lock before the others."""
         asked = time.monotonic()
-        async with self._write_lock:
+        async with self._write_lock.hold(urgent):
             got = time.monotonic()
             metrics.LOCK_WAIT_SECONDS.labels(name).observe(got - asked)
             try:
@@ -110,7 +115,7 @@ class Database:
         """
         await self._checkpoint()
         asked = time.monotonic()
-        async with self._write_lock:
+        async with self._write_lock.hold():
             got = time.monotonic()
             metrics.LOCK_WAIT_SECONDS.labels("checkpoint").observe(got - asked)
             try:

@@ -163,7 +163,8 @@ async def apply_plan(
     db: Database, plan: IntakePlan, sinks: Sequence[str], now: float
 ) -> IntakeResult:
     """Store everything in ``plan`` atomically and say what to answer."""
-    async with db.transaction("intake_alerts" if plan.alerts else "intake") as conn:
+    alarms = bool(plan.alerts)
+    async with db.transaction("intake_alerts" if alarms else "intake", urgent=alarms) as conn:
         keys = list(dict.fromkeys((r.terminal_id, r.alert_id) for r in plan.alerts))
         before = await _current_stages(conn, keys) if keys else {}
         new_alerts = list(

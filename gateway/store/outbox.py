@@ -116,8 +116,11 @@ class Outbox:
         self, sink: str, limit: int, now: float, lease_s: float, max_priority: int = MAX_PRIORITY
     ) -> list[OutboxItem]:
         """Lease up to ``limit`` due rows of priority ``max_priority`` or more urgent,
-        alerts first, oldest first."""
-        async with self._db.transaction("claim") as conn:
+        alerts first, oldest first. The alarm lane's claim (alerts only) goes ahead of
+        other writers."""
+        alarms = max_priority < MAX_PRIORITY
+        name = "claim_alarms" if alarms else "claim"
+        async with self._db.transaction(name, urgent=alarms) as conn:
             leased = await conn.execute_fetchall(
                 "UPDATE outbox SET lease_until = ?, lease_owner = ? WHERE rowid IN ("
                 " SELECT rowid FROM outbox WHERE sink = ? AND dead = 0 AND priority <= ?"

@@ -45,12 +45,14 @@ class DyingDatabase(Database):
         self.after = 0
 
     @asynccontextmanager
-    async def transaction(self, name: str = "other") -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(
+        self, name: str = "other", urgent: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
         if self.armed:
             self.after += 1
             if self.after >= self.k:
                 raise Killed
-        async with super().transaction(name) as conn:
+        async with super().transaction(name, urgent) as conn:
             yield conn
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 import pytest
@@ -166,3 +167,27 @@ async def test_an_alerts_age_at_intake_is_observed_from_its_press(
     await intake(db, FakeAcks(), Wakes(), clock).handle([raw_alert("b1")])
 
     assert (sample(name, le="1.0") - below, sample(name, le="2.5") - at) == (0, 1)
+
+
+async def test_an_alarms_transaction_goes_before_writers_that_asked_earlier(
+    db: Database, clock: FakeClock
+) -> None:
+    seen: list[int] = []
+
+    async def other_writer() -> None:
+        async with db.transaction("confirm") as conn:
+            async with conn.execute("SELECT count(*) FROM alerts") as cur:
+                row = await cur.fetchone()
+            assert row is not None
+            seen.append(row[0])
+
+    async with db.transaction("claim"):  # a writer holds the lock; two more queue up
+        writer = asyncio.create_task(other_writer())
+        await asyncio.sleep(0.01)
+        alarm = asyncio.create_task(
+            intake(db, FakeAcks(), Wakes(), clock).handle([raw_alert("b1")])
+        )
+        await asyncio.sleep(0.01)
+    await asyncio.gather(writer, alarm)
+
+    assert seen == [1]  # the alarm committed first, though it asked last
