@@ -14,6 +14,7 @@ from typing import Annotated, cast
 
 import typer
 
+from gateway import gcpause
 from gateway.app import Gateway, check_site
 from gateway.config import GatewayConfig, load_config
 from gateway.dispatch.cli import app as elders_app
@@ -73,6 +74,7 @@ def run(
     pid_file = cfg.reload.pid_file
     if pid_file is not None:
         write_pid(pid_file)
+    gcpause.watch()
     try:
         asyncio.run(_run_until_signal(gateway))
     except Exception as exc:  # noqa: BLE001 - the process's last word: say why, exit with its code

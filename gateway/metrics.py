@@ -29,6 +29,13 @@ LOOP_LAG = Histogram(
     " delivery waits for the loop to be free.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+GC_PAUSE_SECONDS = Histogram(
+    "gateway_gc_pause_seconds",
+    "How long one collection of Python's cyclic garbage collector held the event loop,"
+    " by generation (2: a full collection).",
+    ["generation"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0),
+)
 ACK_SECONDS = Histogram(
     "gateway_ack_seconds",
     "Time from a stage's commit (its ack queued) until the broker accepted the ack (PUBACK),"
