@@ -44,7 +44,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.alarm_path import wait_healthy
-from bench.procstat import Sampler
+from bench.procstat import MACHINE, STOLEN, Sampler
 from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
 from device_sim.terminals.summary import SPLIT
@@ -233,7 +233,8 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
         groups = {"gateway": [_pid(gateway)], "command_center": [_pid(center)],
                   "brokers": [_pid(brokers.process(name)) for name in brokers.names]}  # fmt: skip
         summary_path = root / "terminals.json"
-        with Sampler(groups) as sampler, MetricsPoller(http_port, root / "gateway.db") as poll:
+        sampling = Sampler(groups, machine=True)
+        with sampling as sampler, MetricsPoller(http_port, root / "gateway.db") as poll:
             console.print("  connecting and playing district traffic …")
             started, started_wall = time.monotonic(), time.time()
             sim = d.terminals(summary_path)
@@ -262,7 +263,7 @@ def _result(
     nominal_cc: float | None, storm_cc: float | None, stored: int,
 ) -> dict[str, Any]:  # fmt: skip
     lat = summary["latency"]
-    procs = {name: sampler.window(name, *window) for name in sampler.groups}
+    procs = {name: sampler.window(name, *window) for name in (*sampler.groups, MACHINE, STOLEN)}
     growth = poll.rate("db_bytes", *window) * 3600
     return {
         "scale": asdict(scale),
@@ -386,6 +387,10 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
         ("simulator RSS, MB", lambda r: _mb(r["processes"]["simulator"]["rss_bytes"]), ""),
         ("command center CPU, cores",
          lambda r: _f(r["processes"]["command_center"]["cores"], "{:.2f}"), ""),
+        ("whole machine busy, cores (of 2)",
+         lambda r: _f(r["processes"].get(MACHINE, {}).get("cores"), "{:.2f}"), ""),
+        ("  stolen by the hypervisor, cores",
+         lambda r: _f(r["processes"].get(STOLEN, {}).get("cores"), "{:.2f}"), ""),
         ("messages into the gateway /s", lambda r: _f(r["messages_per_s"]), ""),
         ("events forwarded /s", lambda r: _f(r["events_forwarded_per_s"]), ""),
         ("alarms sent / stored / lost",

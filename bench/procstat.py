@@ -44,6 +44,22 @@ def tree(pid: int) -> list[int]:
     return found
 
 
+#: The pseudo-group of :class:`Sampler` that is the whole machine (``machine=True``).
+MACHINE = "machine"
+#: The same for the CPU time the hypervisor gave to others while this machine waited.
+STOLEN = "stolen"
+
+
+def machine_usage() -> tuple[float, float]:
+    """CPU seconds the whole machine was busy (user, nice, system, irq, softirq: every
+    process and the kernel's own work, e.g. the network stack) and was stolen by the
+    hypervisor, over all cores, from the first line of ``/proc/stat``."""
+    with open("/proc/stat", "rb") as handle:
+        fields = [int(v) for v in handle.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq) / _TICK, steal / _TICK
+
+
 def group_usage(root: int) -> Usage:
     cpu, rss = 0.0, 0
     for pid in tree(root):
@@ -55,8 +71,11 @@ def group_usage(root: int) -> Usage:
 class Sampler:
     """Samples named groups of processes every ``interval_s`` (a thread)."""
 
-    def __init__(self, groups: Mapping[str, list[int]], interval_s: float = 1.0) -> None:
+    def __init__(
+        self, groups: Mapping[str, list[int]], interval_s: float = 1.0, machine: bool = False
+    ) -> None:
         self.groups = {name: list(pids) for name, pids in groups.items()}
+        self._machine = machine  # also sample MACHINE and STOLEN (their RSS is 0)
         self.samples: list[tuple[float, dict[str, Usage]]] = []
         self._interval = interval_s
         self._stop = threading.Event()
@@ -79,6 +98,9 @@ class Sampler:
         for name, pids in self.groups.items():
             parts = [group_usage(pid) for pid in pids]
             found[name] = (sum(c for c, _ in parts), sum(r for _, r in parts))
+        if self._machine:
+            busy, stolen = machine_usage()
+            found[MACHINE], found[STOLEN] = (busy, 0), (stolen, 0)
         return found
 
     def _run(self) -> None:

@@ -1,0 +1,29 @@
+"""procstat: the whole machine's busy CPU is sampled beside the process groups."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from bench.procstat import MACHINE, STOLEN, Sampler, machine_usage
+
+
+def _spin(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_the_machine_is_at_least_as_busy_as_this_process() -> None:
+    busy, _ = machine_usage()
+    _spin(0.3)
+    assert machine_usage()[0] - busy >= 0.25
+
+
+def test_a_sampler_with_the_machine_reports_it_as_groups() -> None:
+    with Sampler({"me": [os.getpid()]}, interval_s=0.05, machine=True) as sampler:
+        _spin(0.3)
+    end = time.monotonic()
+    me, machine = sampler.window("me", 0, end), sampler.window(MACHINE, 0, end)
+    assert machine["cores"] >= me["cores"] * 0.9 > 0
+    assert sampler.window(STOLEN, 0, end)["cores"] >= 0
