@@ -11,12 +11,9 @@ sessions ("lanes"), each with its own queue on the broker:
   town whose terminals flood fills only its own town's queues, and every other town's
   alarms flow as before. Acks and commands for a town go out on that town's lane.
 
-All lanes feed two intake queues (:class:`~gateway.intake.queue.IntakeQueue`), one for
-alerts and one for telemetry, each drained by its own consumer in batches of up to
-``intake.batch_max``: an alarm that arrives while a telemetry batch is being decoded and
-stored does not wait for that batch, and its transaction is handed the write lock first
-(``urgent``). Zones come from the registry at start: a new town broker needs a gateway
-restart.
+All lanes feed one :class:`~gateway.intake.queue.IntakeQueue` (alerts first), drained by
+one consumer in batches of up to ``intake.batch_max``. Zones come from the registry at
+start: a new town broker needs a gateway restart.
 
 paho-mqtt acknowledges QoS 1 at the MQTT level on receipt; the alarm path's real
 acknowledgement is the application ``received`` ack, sent only after the commit, and a
@@ -44,7 +41,7 @@ from gateway import availability, tls
 from gateway.config import IntakeConfig, MqttConfig
 from gateway.core.backoff import Backoff
 from gateway.intake.monitor import BrokerMonitor
-from gateway.intake.queue import IntakeQueue, bounded_queue, feeding
+from gateway.intake.queue import bounded_queue, feeding
 from gateway.intake.router import Raw
 from gateway.linkstate import LinkState
 from gateway.zones import Unroutable, monitor_filters, split_zone, uplink_filters
@@ -119,8 +116,7 @@ class BrokerLink:
         self._tls = tls_context
         self.lanes = lanes_for(mqtt, zones)
         self._downlink_lanes = {lane.zone: lane.name for lane in self.lanes if lane.downlinks}
-        self._alerts = bounded_queue(intake.alert_queue_max, intake.telemetry_queue_max)
-        self._telemetry = bounded_queue(intake.alert_queue_max, intake.telemetry_queue_max)
+        self._queue = bounded_queue(intake.alert_queue_max, intake.telemetry_queue_max)
         self._monitor = BrokerMonitor(broker_name)
         self._clients: dict[str, aiomqtt.Client] = {}
         self._changed = asyncio.Event()
@@ -161,8 +157,7 @@ class BrokerLink:
         async with asyncio.TaskGroup() as tg:
             for lane in self.lanes:
                 tg.create_task(self._keep(lane), name=f"broker-{lane.name}")
-            tg.create_task(self._consume(self._alerts), name="broker-intake-alerts")
-            tg.create_task(self._consume(self._telemetry), name="broker-intake-telemetry")
+            tg.create_task(self._consume(), name="broker-intake")
 
     def _make_client(self, lane: Lane) -> aiomqtt.Client:
         v5 = self._cfg.protocol == "5"
@@ -187,7 +182,7 @@ class BrokerLink:
             protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
             keepalive=self._cfg.keepalive_s,
             max_inflight_messages=self._cfg.max_inflight,
-            queue_type=feeding(self._alerts, self._telemetry),  # type: ignore[arg-type]
+            queue_type=feeding(self._queue),  # type: ignore[arg-type]
             tls_context=self._tls,
             # Acks are small writes on a busy socket: without this, Nagle's algorithm
             # holds them for the peer's delayed ACK (~40 ms on Linux).
@@ -242,13 +237,13 @@ class BrokerLink:
                 self.state.up()
         self._changed.set()
 
-    async def _consume(self, queue: IntakeQueue) -> None:
+    async def _consume(self) -> None:
         limit = self._intake.batch_max
-        monitor = self._monitor
+        queue, monitor = self._queue, self._monitor
         while True:
             first = await queue.get()
             now = time.time()
-            rest = queue.get_batch(limit - 1)
+            rest = queue.get_batch(limit - 1, alerts_only=queue.is_alert(first))
             raws = [_raw(m) for m in (first, *rest)]
             raws = [r for r in raws if not monitor.observe(r.topic, r.payload, now)]
             if raws:

@@ -101,11 +101,16 @@ class IntakeQueue(asyncio.Queue[Message]):
         lanes = self._queue
         return lanes.alerts.popleft() if lanes.alerts else lanes.telemetry.popleft()
 
-    def get_batch(self, limit: int) -> list[Message]:
-        """Up to ``limit`` messages that are already waiting, alerts first."""
+    def get_batch(self, limit: int, alerts_only: bool = False) -> list[Message]:
+        """Up to ``limit`` messages that are already waiting, alerts first.
+
+        With ``alerts_only`` (the batch began with an alert) no telemetry joins: an
+        alarm's transaction stays a few rows long instead of carrying hundreds of
+        health and status reports that can wait for the next batch.
+        """
         batch: list[Message] = []
         lanes = self._queue
-        while len(batch) < limit and len(lanes):
+        while len(batch) < limit and (lanes.alerts if alerts_only else len(lanes)):
             batch.append(self.get_nowait())
         return batch
 
@@ -125,24 +130,21 @@ def bounded_queue(alert_max: int, telemetry_max: int) -> IntakeQueue:
 
 class Feed(asyncio.Queue[Message]):
     """What one MQTT session's aiomqtt client puts messages into: each goes straight on
-    to the shared intake queues — alerts to one, telemetry to the other, each drained by
-    its own consumer. Nothing ever waits here: iterating the client only watches the
-    connection."""
+    to the shared :class:`IntakeQueue`, so one consumer reads every session, alerts
+    first. Nothing ever waits here: iterating the client only watches the connection."""
 
-    def __init__(self, alerts: IntakeQueue, telemetry: IntakeQueue) -> None:
+    def __init__(self, target: IntakeQueue) -> None:
         super().__init__()
-        self._alerts = alerts
-        self._telemetry = telemetry
+        self._target = target
 
     def put_nowait(self, item: Message) -> None:
-        target = self._alerts if IntakeQueue.is_alert(item) else self._telemetry
-        target.put_nowait(item)
+        self._target.put_nowait(item)
 
 
-def feeding(alerts: IntakeQueue, telemetry: IntakeQueue) -> Callable[..., Feed]:
-    """A ``queue_type`` for aiomqtt that feeds ``alerts`` and ``telemetry``."""
+def feeding(target: IntakeQueue) -> Callable[..., Feed]:
+    """A ``queue_type`` for aiomqtt that feeds ``target``."""
 
     def make(maxsize: int = 0) -> Feed:
-        return Feed(alerts, telemetry)
+        return Feed(target)
 
     return make

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import aiomqtt
 
-from gateway.intake.queue import PER_SENDER_ALERTS, IntakeQueue, bounded_queue, feeding
+from gateway.intake.queue import PER_SENDER_ALERTS, IntakeQueue, bounded_queue
 from tests.unit.gateway.helpers import sample
 
 SHED = "gateway_shed_messages_total"
@@ -97,20 +97,20 @@ async def test_get_batch_takes_at_most_limit_alerts_first() -> None:
     assert queue.get_batch(5) == []
 
 
-async def test_the_feed_puts_alerts_and_telemetry_on_queues_of_their_own() -> None:
-    """Each queue has its own consumer: an alarm's batch (and transaction) is never also
-    hundreds of health and status rows, and never waits for theirs."""
-    alerts, telemetry = make(), make(telemetry_max=1000)
-    feed = feeding(alerts, telemetry)()
+async def test_a_batch_that_begins_with_an_alert_carries_alerts_only() -> None:
+    """The intake consumer's batches: an alarm's transaction is not also hundreds of
+    health and status rows."""
+    queue = make()
     for n in range(100):
-        feed.put_nowait(message("health", n))
-    feed.put_nowait(message("alert", 100))
-    feed.put_nowait(message("status", 101))
-    feed.put_nowait(message("alert", 102, terminal_id="T0002"))
+        queue.put_nowait(message("health", n))
+    queue.put_nowait(message("alert", 100))
+    queue.put_nowait(message("alert", 101, terminal_id="T0002"))
 
-    assert payloads(alerts.get_batch(511)) == ["alert-100", "alert-102"]
-    assert len(telemetry.get_batch(511)) == 101
-    assert feed.empty()
+    first = queue.get_nowait()
+    batch = [first, *queue.get_batch(511, alerts_only=queue.is_alert(first))]
+
+    assert payloads(batch) == ["alert-100", "alert-101"]
+    assert len(queue.get_batch(511)) == 100
 
 
 async def test_topic_merely_containing_alert_is_telemetry() -> None:
