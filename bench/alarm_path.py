@@ -150,7 +150,7 @@ def processed(http: httpx.Client) -> float:
 def gateway_throughput(bench: Bench, messages: int, webhook: bool) -> dict[str, float]:
     """(b) messages stored (and alerts acked) per second, measured from /metrics.
 
-    With ``webhook`` every event is also forwarded, one signed request each, to a
+    With ``webhook`` every event is also forwarded (batched signed webhooks) to a
     command-center simulator running on the same two cores.
     """
     name = "b-forwarding" if webhook else "b-intake"
