@@ -74,7 +74,7 @@ def run(
     pid_file = cfg.reload.pid_file
     if pid_file is not None:
         write_pid(pid_file)
-    log.debug("%d objects frozen out of the garbage collector", gcpause.start())
+    gcpause.watch()
     try:
         asyncio.run(_run_until_signal(gateway))
     except Exception as exc:  # noqa: BLE001 - the process's last word: say why, exit with its code

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from gateway import gcpause, metrics
+from gateway import metrics
 from gateway.errors import RegistryError
 from gateway.registry import Registry, RegistryHolder, load_registry
 
@@ -96,7 +96,6 @@ class RegistryReloader:
             self._holder.swap(new)
         metrics.REGISTRY_RELOADS.labels("applied").inc()
         metrics.REGISTRY_TERMINALS.set(len(new))
-        gcpause.refreeze()  # the new registry lives as long as the old one did
         log.info(
             "registry reloaded: %d terminals (%d added, %d removed, %d moved, %d edited)",
             len(new), change.added, change.removed, change.moved, change.edited,
