@@ -306,11 +306,12 @@ def _keep_metrics(
 ) -> None:
     """The gateway's /metrics at the end of the run and the last one taken before the
     storm (its histograms hold the nominal alarms alone), beside the results."""
-    out = Path("bench/results") / f"district-{_terminals_of(root)}-metrics.txt"
-    out.parent.mkdir(parents=True, exist_ok=True)
+    stem = Path("bench/results") / f"district-{_terminals_of(root)}-metrics"
+    stem.parent.mkdir(parents=True, exist_ok=True)
     before = [text for at, text in texts if at < storm_at]
     if before:
-        out.with_name(out.name.replace("-metrics", "-metrics-nominal")).write_text(before[-1])
+        stem.with_name(f"{stem.name}-nominal.txt").write_text(before[-1])
+    out = stem.with_name(f"{stem.name}.txt")
     try:
         text = httpx.get(f"http://127.0.0.1:{http_port}/metrics", timeout=10).text
     except httpx.HTTPError:

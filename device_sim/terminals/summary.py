@@ -28,6 +28,8 @@ VITALS_LATENCY = "report_to_received"
 #: simulator and the gateway share the machine's clock): the uplink with everything the
 #: gateway does, then the downlink.
 SPLIT = ("press_to_gateway_ack", "gateway_ack_to_terminal")
+#: Every press series (each also with the storm and nominal prefixes).
+PRESS_SERIES = (*LATENCIES, *SPLIT)
 #: The same series for the storm's presses alone, and for all the others (both present
 #: when the run had a storm).
 STORM_PREFIX = "storm_"
@@ -131,7 +133,7 @@ class Summary:
 
 
 def _latency_samples(book: AlertBook) -> dict[str, list[float]]:
-    samples: dict[str, list[float]] = {name: [] for name in (*LATENCIES, *SPLIT)}
+    samples: dict[str, list[float]] = {name: [] for name in PRESS_SERIES}
     samples[VITALS_LATENCY] = []
     for record in book:
         if record.kind == VITALS:
@@ -151,11 +153,11 @@ def _latency_samples(book: AlertBook) -> dict[str, list[float]]:
                 samples[name].append(part)
                 samples.setdefault(prefix + name, []).append(part)
     if any(record.storm for record in book):
-        for name in (*LATENCIES, *SPLIT):
+        for name in PRESS_SERIES:
             samples.setdefault(STORM_PREFIX + name, [])
             samples.setdefault(NOMINAL_PREFIX + name, [])
     else:
-        for name in (*LATENCIES, *SPLIT):  # without a storm every press is nominal
+        for name in PRESS_SERIES:  # without a storm every press is nominal
             samples.pop(NOMINAL_PREFIX + name, None)
     return samples
 

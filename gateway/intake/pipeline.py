@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from firmware_protocol.messages import Alert
 from gateway import metrics
 from gateway.config import RulesConfig
 from gateway.core.intake import plan_intake
@@ -109,10 +108,10 @@ class Intake:
         messages = self._router.route(raws, now)
         if not messages:
             return
-        for message in messages:
-            if isinstance(message, Alert):
-                metrics.ALERT_AGE_SECONDS.observe(max(0.0, now - message.ts))
         plan = plan_intake(messages, self._registry, self._rules, now)
+        for row in plan.alerts:
+            if row.origin == "terminal":  # pressed (not raised from vitals): ts is the press
+                metrics.ALERT_AGE_SECONDS.observe(max(0.0, now - row.pressed_at))
         with metrics.BATCH_SECONDS.time():
             result = await apply_plan(self._db, plan, self._sinks, now)
         for row in result.new_alerts:

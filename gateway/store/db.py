@@ -72,13 +72,18 @@ class Database:
         """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any error. ``name`` labels
         the time it waited for the write lock and held it (``gateway_store_lock_*``);
         an ``urgent`` transaction (an alarm's) is handed the lock before the others."""
+        async with self._locked(name, urgent), self._transaction() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def _locked(self, name: str, urgent: bool = False) -> AsyncIterator[None]:
+        """Hold the write lock; observe how long it took to get and was held."""
         asked = time.monotonic()
         async with self._write_lock.hold(urgent):
             got = time.monotonic()
             metrics.LOCK_WAIT_SECONDS.labels(name).observe(got - asked)
             try:
-                async with self._transaction() as conn:
-                    yield conn
+                yield
             finally:
                 metrics.LOCK_HELD_SECONDS.labels(name).observe(time.monotonic() - got)
 
@@ -114,14 +119,8 @@ class Database:
         the WAL would grow without end.
         """
         await self._checkpoint()
-        asked = time.monotonic()
-        async with self._write_lock.hold():
-            got = time.monotonic()
-            metrics.LOCK_WAIT_SECONDS.labels("checkpoint").observe(got - asked)
-            try:
-                return await self._checkpoint()
-            finally:
-                metrics.LOCK_HELD_SECONDS.labels("checkpoint").observe(time.monotonic() - got)
+        async with self._locked("checkpoint"):
+            return await self._checkpoint()
 
     async def _checkpoint(self) -> tuple[int, int]:
         if self.checkpointer is None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from firmware_protocol.messages import Stage
+from gateway.core.events import Priority
 from gateway.store.alerts import Advance, Observed, advance_in, observe_stages
 from gateway.store.db import Database
 from gateway.store.intake import StageUpdate
@@ -118,7 +119,7 @@ class Outbox:
         """Lease up to ``limit`` due rows of priority ``max_priority`` or more urgent,
         alerts first, oldest first. The alarm lane's claim (alerts only) goes ahead of
         other writers."""
-        alarms = max_priority < MAX_PRIORITY
+        alarms = max_priority <= Priority.ALERT
         name = "claim_alarms" if alarms else "claim"
         async with self._db.transaction(name, urgent=alarms) as conn:
             leased = await conn.execute_fetchall(
