@@ -123,7 +123,8 @@ class Run:
 
 
 def _flat(options: dict[str, object]) -> list[str]:
-    return [str(x) for pair in options.items() for x in pair]
+    """``--option=value`` each, so a value starting with ``-`` stays a value."""
+    return [f"{name}={value}" for name, value in options.items()]
 
 
 def run(results_dir: Path, quick: bool = False) -> dict[str, Any]:

@@ -142,7 +142,7 @@ def _start_brokers(site: TerminalSite, stack: ExitStack) -> list[int]:
 
 def _start_acker(site: TerminalSite, stack: ExitStack) -> None:
     ports = [str(b.port) for b in site.brokers]
-    argv = [PY, "-m", "bench.terminal_actors", "ack", "--password", site.acker_password,
+    argv = [PY, "-m", "bench.terminal_actors", "ack", f"--password={site.acker_password}",
             "--ports", *ports]  # fmt: skip
     stack.enter_context(ManagedProcess(argv, site.root / "acker.log"))
     time.sleep(2.0)  # subscribed before the first alarm

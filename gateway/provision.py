@@ -113,8 +113,11 @@ def zones_of(terminals: Iterable[Terminal]) -> list[str]:
 
 
 def new_password() -> str:
-    """A fresh random password (128 bits)."""
-    return secrets.token_urlsafe(16)
+    """A fresh random password (128 bits) that does not start with ``-``, which a command
+    line (``mosquitto_pub -P …``, the simulator's options) would read as an option."""
+    while (password := secrets.token_urlsafe(16)).startswith("-"):
+        pass
+    return password
 
 
 def write_registry(path: Path, terminals: Iterable[Terminal]) -> None:

@@ -48,7 +48,7 @@ def _counted() -> float:
 async def _flood(site: Site, terminal_id: str, seed: int, big_every: int) -> dict[str, int]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.flooder", "--port", str(site.broker_port),
-        "--user", terminal_id, "--password", site.passwords[terminal_id],
+        "--user", terminal_id, f"--password={site.passwords[terminal_id]}",
         "--seconds", str(FLOOD_S), "--seed", str(seed), "--big-every", str(big_every),
         stdout=asyncio.subprocess.PIPE, cwd=ROOT,
     )  # fmt: skip

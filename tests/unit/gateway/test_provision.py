@@ -80,6 +80,14 @@ def test_new_passwords_are_long_and_distinct() -> None:
     assert all(len(p) >= 22 for p in passwords)
 
 
+def test_no_new_password_starts_with_a_dash() -> None:
+    """A technician passes passwords on command lines (``mosquitto_pub -P …``, the
+    simulator's options): one starting with ``-`` reads as an option there."""
+    starts = {new_password()[0] for _ in range(3000)}
+
+    assert "-" not in starts
+
+
 def test_reading_a_file_without_password_column_is_a_registry_error(tmp_path: Path) -> None:
     path = tmp_path / "credentials.csv"
     path.write_text("terminal_id,secret\nT1,x\n", encoding="utf-8")  # no password column
