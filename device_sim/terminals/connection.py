@@ -22,7 +22,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from device_sim.mqtt import (
+from device_sim.terminals.backoff import RetrySchedule
+from device_sim.terminals.link import connect_packet, version
+from device_sim.terminals.options import Broker
+from device_sim.terminals.terminal import Publication, Terminal
+from device_sim.terminals.timers import Timers
+from device_sim.terminals.uplink import Uplink
+from firmware_protocol.mqtt import (
     ConnectFailed,
     ConnectionLost,
     ConnectRefused,
@@ -31,12 +37,6 @@ from device_sim.mqtt import (
     client_context,
     open_connection,
 )
-from device_sim.terminals.backoff import RetrySchedule
-from device_sim.terminals.link import connect_packet, version
-from device_sim.terminals.options import Broker
-from device_sim.terminals.terminal import Publication, Terminal
-from device_sim.terminals.timers import Timers
-from device_sim.terminals.uplink import Uplink
 from firmware_protocol.topics import Channel
 
 log = logging.getLogger(__name__)

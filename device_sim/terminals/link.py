@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from device_sim.mqtt import MQTT5, MQTT311, MqttConnection, State, Will, packets
 from device_sim.terminals.credentials import Credential
 from device_sim.terminals.options import Broker
 from firmware_protocol.codec import encode_status
 from firmware_protocol.messages import Status, TerminalState
+from firmware_protocol.mqtt import MQTT5, MQTT311, MqttConnection, State, Will, packets
 from firmware_protocol.topics import Channel, topic
 
 

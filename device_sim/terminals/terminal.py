@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from device_sim.mqtt import MqttConnection
 from device_sim.terminals.credentials import Credential
 from device_sim.terminals.options import Endpoint
 from device_sim.terminals.payloads import message_id
+from firmware_protocol.mqtt import MqttConnection
 from firmware_protocol.topics import Channel, topic
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 
-from device_sim.mqtt import State
 from device_sim.terminals.terminal import Publication, Terminal
+from firmware_protocol.mqtt import State
 
 log = logging.getLogger(__name__)
 

@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager
 import aiomqtt
 import pytest
 
-from device_sim.mqtt import packets
-from device_sim.mqtt.connection import MqttConnection, State, open_connection
-from device_sim.mqtt.errors import ConnectFailed, ConnectionLost, ConnectRefused, MqttError
-from device_sim.mqtt.packets import MQTT5, MQTT311, Will
-from device_sim.mqtt.tls import client_context
 from device_sim.terminals.credentials import Credential
+from firmware_protocol.mqtt import packets
+from firmware_protocol.mqtt.connection import MqttConnection, State, open_connection
+from firmware_protocol.mqtt.errors import ConnectFailed, ConnectionLost, ConnectRefused, MqttError
+from firmware_protocol.mqtt.packets import MQTT5, MQTT311, Will
+from firmware_protocol.mqtt.tls import client_context
 from tests.device_sim.terminals.broker import GATEWAY_PASSWORD, GATEWAY_USER, MosquittoBroker
 
 pytestmark = pytest.mark.integration
@@ -25,7 +25,7 @@ OFFLINE = b'{"v":1,"state":"offline"}'
 
 
 class Recorder:
-    """A :class:`~device_sim.mqtt.connection.Listener` that keeps everything it is told."""
+    """A :class:`~firmware_protocol.mqtt.connection.Listener` that keeps everything it is told."""
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, bytes]] = []

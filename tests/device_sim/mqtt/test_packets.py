@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from device_sim.mqtt import packets
-from device_sim.mqtt.errors import MalformedPacket
-from device_sim.mqtt.packets import (
+from firmware_protocol.mqtt import packets
+from firmware_protocol.mqtt.errors import MalformedPacket
+from firmware_protocol.mqtt.packets import (
     MQTT5,
     MQTT311,
     ConnAck,
@@ -44,6 +44,17 @@ def test_connect_matches_the_specification_bytes() -> None:
 def test_connect_v5_has_empty_properties() -> None:
     packet = packets.connect("c", keepalive_s=30, version=MQTT5)
     assert packet == b"\x10\x0e\x00\x04MQTT\x05\x02\x00\x1e\x00\x00\x01c"
+
+
+def test_connect_v5_with_a_session_expiry_carries_that_one_property() -> None:
+    packet = packets.connect("c", keepalive_s=30, clean=False, version=MQTT5,
+                             session_expiry_s=60)  # fmt: skip
+    # Properties: length 5, Session Expiry Interval (0x11) = 60 as a four-byte integer.
+    assert packet == b"\x10\x13\x00\x04MQTT\x05\x00\x00\x1e\x05\x11\x00\x00\x00\x3c\x00\x01c"
+
+
+def test_connect_311_has_no_room_for_a_session_expiry() -> None:
+    assert packets.connect("c", session_expiry_s=60) == packets.connect("c")
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ from typing import cast
 
 import pytest
 
-from device_sim.mqtt import MqttConnection, State
 from device_sim.terminals.backoff import FixedDelays
 from device_sim.terminals.behaviour import Behaviour, Periodic, Report, Retransmit
 from device_sim.terminals.credentials import Credential
@@ -18,6 +17,7 @@ from device_sim.terminals.terminal import Publication, Terminal
 from device_sim.terminals.uplink import Uplink
 from firmware_protocol.codec import encode_ack, encode_command
 from firmware_protocol.messages import Ack, AlertKind, Command, CommandName, Stage
+from firmware_protocol.mqtt import MqttConnection, State
 from firmware_protocol.topics import Channel
 
 

@@ -35,7 +35,7 @@ REFUSALS = {
 
 
 class MqttError(Exception):
-    """Base of every error of :mod:`device_sim.mqtt`."""
+    """Base of every error of :mod:`firmware_protocol.mqtt`."""
 
 
 class MalformedPacket(MqttError):

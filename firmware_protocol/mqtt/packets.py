@@ -3,9 +3,10 @@
 Encoders build the packets a client sends (CONNECT, SUBSCRIBE, PUBLISH, PUBACK, PINGREQ,
 DISCONNECT); :class:`Decoder` turns the byte stream from the broker into the packets a
 client may receive (CONNACK, PUBLISH, PUBACK, SUBACK, PINGRESP and, in MQTT 5,
-DISCONNECT) and raises :class:`~device_sim.mqtt.errors.MalformedPacket` for anything
+DISCONNECT) and raises :class:`~firmware_protocol.mqtt.errors.MalformedPacket` for anything
 else. MQTT 5 is spoken without properties: a client that sends none gets none it must
-act on, so incoming properties are checked for length and skipped.
+act on, so incoming properties are checked for length and skipped. The one property a
+client may send is CONNECT's Session Expiry Interval (a session kept across a restart).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from device_sim.mqtt.errors import MalformedPacket
+from firmware_protocol.mqtt.errors import MalformedPacket
 
 MQTT311 = 4
 MQTT5 = 5
@@ -28,6 +29,7 @@ PINGREQ = b"\xc0\x00"
 DISCONNECT = b"\xe0\x00"
 
 _U16 = struct.Struct("!H")
+_U32 = struct.Struct("!I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +131,16 @@ def connect(
     will: Will | None = None,
     clean: bool = True,
     version: int = MQTT311,
+    session_expiry_s: int = 0,
 ) -> bytes:
-    """CONNECT (MQTT 5: Clean Start, no properties, so Session Expiry is 0)."""
+    """CONNECT. In MQTT 5 its one property is Session Expiry Interval, sent when
+    ``session_expiry_s`` is not 0 (0: the session ends with the connection; MQTT 3.1.1
+    has no such field: there ``clean=False`` keeps the session as the broker allows)."""
     _check_version(version)
     if not 0 <= keepalive_s <= 0xFFFF:
         raise ValueError("keepalive must be in 0..65535 s")
+    if not 0 <= session_expiry_s <= 0xFFFFFFFF:
+        raise ValueError("session expiry must be in 0..4294967295 s")
     v5 = version == MQTT5
     flags = 0x02 if clean else 0
     payload = [_field(client_id.encode())]
@@ -152,7 +159,7 @@ def connect(
         payload.append(_field(password.encode()))
     header = _field(b"MQTT") + bytes((version, flags)) + _U16.pack(keepalive_s)
     if v5:
-        header += b"\x00"  # no properties
+        header += (b"\x05\x11" + _U32.pack(session_expiry_s)) if session_expiry_s else b"\x00"
     return _packet(0x10, header + b"".join(payload))
 
 

@@ -3,7 +3,8 @@
 The owner opens it with :func:`open_connection`, publishes without waiting (PUBACKs come
 back through :meth:`Listener.on_published`), and calls :meth:`MqttConnection.keepalive`
 from its own shared timer, so a hundred thousand connections cost one scheduler, not a
-hundred thousand tasks and timers. Incoming QoS 1 messages are acknowledged at once.
+hundred thousand tasks and timers. Incoming QoS 1 messages are acknowledged at once
+(all of one read in one write).
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import time
 from collections.abc import Sequence
 from typing import Protocol, cast
 
-from device_sim.mqtt import packets
-from device_sim.mqtt.errors import (
+from firmware_protocol.mqtt import packets
+from firmware_protocol.mqtt.errors import (
     ConnectFailed,
     ConnectionLost,
     ConnectRefused,
@@ -68,6 +69,7 @@ class MqttConnection(asyncio.Protocol):
         "_unacked_since",
         "_waiter",
         "_waiting_for",
+        "_write_limit",
         "keepalive_s",
         "last_received",
         "last_sent",
@@ -86,8 +88,12 @@ class MqttConnection(asyncio.Protocol):
         *,
         keepalive_s: int,
         version: int = packets.MQTT311,
+        write_limit: int | None = WRITE_BUFFER_LIMIT,
     ) -> None:
+        """``write_limit``: unsent bytes beyond which :meth:`publish` refuses (``None``:
+        no limit, for an owner that bounds its publications in flight itself)."""
         self.listener = listener
+        self._write_limit = write_limit
         self.tag = tag
         self.version = version
         self.keepalive_s = keepalive_s
@@ -120,11 +126,20 @@ class MqttConnection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.last_received = time.monotonic()
+        acks: list[bytes] = []
         try:
             for packet in self._decoder.feed(data):
-                self._handle(packet)
+                if type(packet) is packets.Publish:
+                    self._received(packet, acks)
+                else:
+                    self._handle(packet)
         except MalformedPacket as exc:
             self._fail(exc)
+            return
+        if acks and self.transport is not None and not self.transport.is_closing():
+            # One write for every PUBACK of this read: a busy subscriber gets dozens of
+            # PUBLISHes per read, and a send per PUBACK costs a system call each.
+            self._write(b"".join(acks))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.state = State.CLOSED
@@ -139,13 +154,22 @@ class MqttConnection(asyncio.Protocol):
 
     # --- sending ------------------------------------------------------------------------
 
-    def publish(self, topic: str, payload: bytes, *, retain: bool, token: object) -> bool:
-        """QoS 1 publish; False when not open or the write buffer is over its limit."""
+    def publish(
+        self, topic: str, payload: bytes, *, retain: bool, token: object, qos: int = 1
+    ) -> bool:
+        """Publish; False when not open or the write buffer is over its limit. At QoS 1
+        ``token`` comes back through :meth:`Listener.on_published` with the PUBACK; a
+        QoS 0 message is done once written and reports nothing."""
         transport = self.transport
         if self.state is not State.OPEN or transport is None:
             return False
-        if transport.get_write_buffer_size() > WRITE_BUFFER_LIMIT:
+        limit = self._write_limit
+        if limit is not None and transport.get_write_buffer_size() > limit:
             return False
+        if not qos:
+            self._write(packets.publish(topic, payload, qos=0, retain=retain,
+                                        version=self.version))  # fmt: skip
+            return True
         inflight = self._inflight
         if inflight is None:
             inflight = self._inflight = {}
@@ -254,11 +278,6 @@ class MqttConnection(asyncio.Protocol):
                 if token is not None:
                     self._unacked_since = self.last_received
                     self.listener.on_published(self, token, code)
-            case packets.Publish(topic, payload, qos, _, _, packet_id):
-                if qos and packet_id is not None:
-                    self._write(packets.puback(packet_id))
-                if self.state is State.OPEN:
-                    self.listener.on_message(self, topic, payload)
             case packets.PingResp():
                 pass  # last_received is what keepalive() looks at
             case packets.ConnAck(_, code):
@@ -270,6 +289,13 @@ class MqttConnection(asyncio.Protocol):
                 waiter.set_result(granted)
             case packets.Disconnect(code):
                 self._fail(ConnectionLost(f"broker sent DISCONNECT, reason {code:#04x}"))
+
+    def _received(self, packet: packets.Publish, acks: list[bytes]) -> None:
+        """An incoming PUBLISH: its PUBACK (QoS 1) joins ``acks``, written after the read."""
+        if packet.qos and packet.packet_id is not None:
+            acks.append(packets.puback(packet.packet_id))
+        if self.state is State.OPEN:
+            self.listener.on_message(self, packet.topic, packet.payload)
 
     def _connack(self, code: int) -> None:
         waiter = self._waiter
