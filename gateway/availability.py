@@ -15,8 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+from typing import Protocol
 
 import aiomqtt
+
+from firmware_protocol import mqtt
 
 ONLINE = "online"
 OFFLINE = "offline"
@@ -30,17 +33,29 @@ def availability_topic(prefix: str, client_id: str) -> str:
     return f"{prefix}/gateway/{re.sub(r'[/+#]', '_', client_id)}/availability"
 
 
-def last_will(topic: str) -> aiomqtt.Will:
+class RetainingPublisher(Protocol):
+    """An ``aiomqtt.Client`` (upstream) or a :class:`~gateway.intake.session.Session`."""
+
+    async def publish(self, topic: str, payload: str, qos: int, retain: bool) -> None: ...
+
+
+def last_will(topic: str) -> mqtt.Will:
+    """The will of the gateway's terminal-broker sessions."""
+    return mqtt.Will(topic, OFFLINE.encode(), qos=1, retain=True)
+
+
+def upstream_will(topic: str) -> aiomqtt.Will:
+    """The same will for the upstream (aiomqtt) link."""
     return aiomqtt.Will(topic, OFFLINE, qos=1, retain=True)
 
 
-async def announce(client: aiomqtt.Client, topic: str) -> None:
+async def announce(client: RetainingPublisher, topic: str) -> None:
     """Retained ``online``: call right after connecting."""
     await client.publish(topic, ONLINE, qos=1, retain=True)
 
 
-async def withdraw(client: aiomqtt.Client, topic: str) -> None:
+async def withdraw(client: RetainingPublisher, topic: str) -> None:
     """Retained ``offline`` before a clean disconnect (which suppresses the will)."""
-    with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+    with contextlib.suppress(aiomqtt.MqttError, mqtt.MqttError, TimeoutError):
         async with asyncio.timeout(WITHDRAW_TIMEOUT_S):
             await client.publish(topic, OFFLINE, qos=1, retain=True)

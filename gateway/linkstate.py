@@ -18,6 +18,7 @@ from typing import Any
 
 from aiomqtt.exceptions import MqttConnectError
 
+from firmware_protocol.mqtt import ConnectFailed, ConnectRefused
 from gateway import metrics
 from gateway.tls import certificate_problem
 
@@ -33,9 +34,11 @@ def reason_of(exc: BaseException) -> str:
     server's TLS certificate failed verification), ``unreachable`` or ``lost``."""
     if certificate_problem(exc) is not None:
         return "certificate"
-    if isinstance(exc, MqttConnectError):
-        code = getattr(exc.rc, "value", exc.rc)
+    if isinstance(exc, MqttConnectError | ConnectRefused):
+        code = exc.code if isinstance(exc, ConnectRefused) else getattr(exc.rc, "value", exc.rc)
         return "not_authorized" if code in REFUSED_CREDENTIALS else "refused"
+    if isinstance(exc, ConnectFailed):
+        return "unreachable"
     text = str(exc).lower()
     if "connect call failed" in text or "refused" in text or "timed out" in text:
         return "unreachable"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
 from collections.abc import Sequence
 
@@ -13,11 +14,13 @@ from gateway import availability, tls
 from gateway.config import UpstreamConfig
 from gateway.core.backoff import Backoff
 from gateway.errors import DeliveryError
-from gateway.intake.link import NO_DELAY
 from gateway.linkstate import LinkState
 from gateway.store.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
+#: Deliveries are small writes on a busy socket: without this, Nagle's algorithm holds
+#: them for the peer's delayed ACK (~40 ms on Linux).
+NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class UpstreamSink:
@@ -43,7 +46,7 @@ class UpstreamSink:
                     password=cfg.password.get_secret_value() or None,
                     identifier=cfg.client_id, max_inflight_messages=1000,
                     socket_options=[NO_DELAY], tls_context=self._tls,
-                    will=availability.last_will(self.availability_topic),
+                    will=availability.upstream_will(self.availability_topic),
                 ) as client:  # fmt: skip
                     await availability.announce(client, self.availability_topic)
                     self._client, attempt = client, 0

@@ -15,41 +15,39 @@ All lanes feed one :class:`~gateway.intake.queue.IntakeQueue` (alerts first), dr
 one consumer in batches of up to ``intake.batch_max``. Zones come from the registry at
 start: a new town broker needs a gateway restart.
 
-paho-mqtt acknowledges QoS 1 at the MQTT level on receipt; the alarm path's real
-acknowledgement is the application ``received`` ack, sent only after the commit, and a
-terminal retransmits until it has one. Losing in-memory messages on a crash therefore
-delays an alert but never loses it.
+Each session is a :class:`~gateway.intake.session.Session` on the lean MQTT client (see
+there for why not aiomqtt on this path). It acknowledges QoS 1 at the MQTT level on
+receipt; the alarm path's real acknowledgement is the application ``received`` ack, sent
+only after the commit, and a terminal retransmits until it has one. Losing in-memory
+messages on a crash therefore delays an alert but never loses it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-import aiomqtt
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-
+from firmware_protocol.mqtt import MqttError
 from firmware_protocol.topics import Channel
 from gateway import availability, tls
 from gateway.config import IntakeConfig, MqttConfig
 from gateway.core.backoff import Backoff
 from gateway.intake.monitor import BrokerMonitor
-from gateway.intake.queue import bounded_queue, feeding
+from gateway.intake.queue import bounded_queue
 from gateway.intake.router import Raw
+from gateway.intake.session import Session
 from gateway.linkstate import LinkState
 from gateway.zones import Unroutable, monitor_filters, split_zone, uplink_filters
 
 log = logging.getLogger(__name__)
 
 RECONNECT = Backoff(base=0.5, cap=30.0)
-NO_DELAY = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+#: MQTT 5: the broker keeps a session this long across a gateway restart.
+SESSION_EXPIRY_S = 60
 ALERT, TELEMETRY = [Channel.ALERT], [Channel.HEALTH, Channel.STATUS]
 
 Handler = Callable[[list[Raw]], Awaitable[None]]
@@ -118,7 +116,7 @@ class BrokerLink:
         self._downlink_lanes = {lane.zone: lane.name for lane in self.lanes if lane.downlinks}
         self._queue = bounded_queue(intake.alert_queue_max, intake.telemetry_queue_max)
         self._monitor = BrokerMonitor(broker_name)
-        self._clients: dict[str, aiomqtt.Client] = {}
+        self._clients: dict[str, Session] = {}
         self._changed = asyncio.Event()
         self.state = LinkState("terminals", f"{mqtt.host}:{mqtt.port}")
         self.availability_topic = availability.availability_topic(
@@ -159,76 +157,66 @@ class BrokerLink:
                 tg.create_task(self._keep(lane), name=f"broker-{lane.name}")
             tg.create_task(self._consume(), name="broker-intake")
 
-    def _make_client(self, lane: Lane) -> aiomqtt.Client:
-        v5 = self._cfg.protocol == "5"
-        kwargs: dict[str, Any] = {}
-        if v5:
-            # Ask the broker to keep the session for a minute across a gateway restart.
-            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-            props.SessionExpiryInterval = 60
-            kwargs["properties"] = props
-        else:
+    async def _open(self, lane: Lane) -> Session:
+        cfg = self._cfg
+        queue = self._queue
+
+        def received(topic: str, payload: bytes) -> None:
+            queue.put_nowait(Raw(topic, payload))
+
+        announcer = lane.name == self._announcer
+        return await Session.open(
+            cfg.host, cfg.port, client_id=lane.client_id, username=cfg.username,
+            password=cfg.password.get_secret_value() or None, keepalive_s=cfg.keepalive_s,
+            on_message=received, max_inflight=cfg.max_inflight, v5=cfg.protocol == "5",
             # A lone gateway keeps its sessions: the broker queues what arrives while it
             # restarts. In a shared group a dead member must not hold messages back.
-            kwargs["clean_session"] = self._cfg.share_group is not None
-        if lane.name == self._announcer:
-            kwargs["will"] = availability.last_will(self.availability_topic)
-        return aiomqtt.Client(
-            self._cfg.host,
-            self._cfg.port,
-            username=self._cfg.username,
-            password=self._cfg.password.get_secret_value() or None,
-            identifier=lane.client_id,
-            protocol=aiomqtt.ProtocolVersion.V5 if v5 else aiomqtt.ProtocolVersion.V311,
-            keepalive=self._cfg.keepalive_s,
-            max_inflight_messages=self._cfg.max_inflight,
-            queue_type=feeding(self._queue),  # type: ignore[arg-type]
-            tls_context=self._tls,
-            # Acks are small writes on a busy socket: without this, Nagle's algorithm
-            # holds them for the peer's delayed ACK (~40 ms on Linux).
-            socket_options=[NO_DELAY],
-            **kwargs,
-        )
+            clean=cfg.share_group is not None, session_expiry_s=SESSION_EXPIRY_S,
+            will=availability.last_will(self.availability_topic) if announcer else None,
+            tls=self._tls,
+        )  # fmt: skip
 
     async def _keep(self, lane: Lane) -> None:
         """Connect one session and reconnect with backoff for as long as it runs."""
         attempt = 0
         where = f"broker {self._cfg.host}:{self._cfg.port} ({lane.name})"
         while True:
+            session: Session | None = None
             try:
-                async with self._make_client(lane) as client:
-                    attempt = 0
-                    await self._on_connect(lane, client)
-                    try:
-                        async for _ in client.messages:  # the feed holds nothing: watches
-                            pass
-                    except asyncio.CancelledError:
-                        if lane.name == self._announcer:
-                            await availability.withdraw(client, self.availability_topic)
-                        raise
-            except aiomqtt.MqttError as exc:
+                session = await self._open(lane)
+                attempt = 0
+                await self._on_connect(lane, session)
+                try:
+                    await session.serve()
+                except asyncio.CancelledError:
+                    if lane.name == self._announcer:
+                        await availability.withdraw(session, self.availability_topic)
+                    session.close()
+                    raise
+                raise MqttError("session closed")  # serve() only returns after close()
+            except MqttError as exc:
                 tls.count_failure("terminals", exc)
                 # Every lane meets the same outage: the state logs each reason once.
                 log.debug("%s: %s", where, exc)
                 self.state.down(exc)
             finally:
                 self._set(lane, None)
+                if session is not None:
+                    session.abort()  # a no-op once closed
             await asyncio.sleep(self._backoff.delay(attempt))
             attempt += 1
 
-    async def _on_connect(self, lane: Lane, client: aiomqtt.Client) -> None:
-        # Acks are published many at a time on purpose; don't warn about it.
-        client.pending_calls_threshold = 10 * self._cfg.max_inflight
-        await client.subscribe([(f, 1) for f in lane.filters])
+    async def _on_connect(self, lane: Lane, session: Session) -> None:
+        await session.subscribe([(f, 1) for f in lane.filters])
         if lane.name == self._announcer:
-            await availability.announce(client, self.availability_topic)
-        self._set(lane, client)
+            await availability.announce(session, self.availability_topic)
+        self._set(lane, session)
         log.debug("session %s connected", lane.name)
         if self.connected:
             log.info("connected to broker %s:%s (%d sessions)", self._cfg.host, self._cfg.port,
                      len(self.lanes))  # fmt: skip
 
-    def _set(self, lane: Lane, client: aiomqtt.Client | None) -> None:
+    def _set(self, lane: Lane, client: Session | None) -> None:
         if client is None:
             self._clients.pop(lane.name, None)
         else:
@@ -244,18 +232,6 @@ class BrokerLink:
             first = await queue.get()
             now = time.time()
             rest = queue.get_batch(limit - 1, alerts_only=queue.is_alert(first))
-            raws = [_raw(m) for m in (first, *rest)]
-            raws = [r for r in raws if not monitor.observe(r.topic, r.payload, now)]
+            raws = [r for r in (first, *rest) if not monitor.observe(r.topic, r.payload, now)]
             if raws:
                 await self._handler(raws)
-
-
-def _raw(message: aiomqtt.Message) -> Raw:
-    payload = message.payload
-    if isinstance(payload, str):
-        body = payload.encode()
-    elif isinstance(payload, bytes | bytearray):
-        body = bytes(payload)
-    else:
-        body = b"" if payload is None else str(payload).encode()
-    return Raw(message.topic.value, body)

@@ -1,6 +1,6 @@
 """The broker's incoming queue, with the gateway's shedding policy.
 
-aiomqtt puts every received message here (``queue_type``). Alerts come out first, so a
+Every session of the gateway puts what it receives here. Alerts come out first, so a
 backlog of telemetry never delays an emergency, and alerts are served by sender in turn,
 so a terminal flooding its alert topic delays nobody else's alarm. When full, telemetry is
 shed oldest first; a sender with more than :data:`PER_SENDER_ALERTS` alerts waiting sheds
@@ -13,11 +13,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
-
-from aiomqtt import Message
 
 from gateway import metrics
+from gateway.intake.router import Raw
 
 ALERT_SUFFIX = "/alert"
 #: Alerts one terminal may have waiting; a real one has a few at most.
@@ -29,16 +27,16 @@ class _FairLane:
     alert's time in the lane is observed as it leaves (``gateway_alert_wait_seconds``)."""
 
     def __init__(self) -> None:
-        self._parts: dict[str, deque[tuple[Message, float]]] = {}
+        self._parts: dict[str, deque[tuple[Raw, float]]] = {}
         self._turns: deque[str] = deque()
         self._size = 0
 
     def __len__(self) -> int:
         return self._size
 
-    def append(self, item: Message, limit: int) -> bool:
+    def append(self, item: Raw, limit: int) -> bool:
         """Queue ``item``; True when that made the lane shed an older alert."""
-        key = item.topic.value
+        key = item.topic
         part = self._parts.get(key)
         if part is None:
             part = self._parts[key] = deque()
@@ -52,7 +50,7 @@ class _FairLane:
         self._size += 1
         return shed
 
-    def popleft(self) -> Message:
+    def popleft(self) -> Raw:
         key = self._turns[0]
         part = self._parts[key]
         item, queued = part.popleft()
@@ -71,13 +69,13 @@ class _Lanes:
 
     def __init__(self) -> None:
         self.alerts = _FairLane()
-        self.telemetry: deque[Message] = deque()
+        self.telemetry: deque[Raw] = deque()
 
     def __len__(self) -> int:
         return len(self.alerts) + len(self.telemetry)
 
 
-class IntakeQueue(asyncio.Queue[Message]):
+class IntakeQueue(asyncio.Queue[Raw]):
     """Two lanes behind one ``asyncio.Queue`` interface. Make with :func:`bounded_queue`."""
 
     alert_max = 200_000
@@ -86,7 +84,7 @@ class IntakeQueue(asyncio.Queue[Message]):
     def _init(self, maxsize: int) -> None:
         self._queue = _Lanes()  # asyncio.Queue's own methods use len(self._queue)
 
-    def _put(self, item: Message) -> None:
+    def _put(self, item: Raw) -> None:
         if self.is_alert(item):
             if self._queue.alerts.append(item, self.alert_max):
                 metrics.SHED.labels("alert").inc()
@@ -97,27 +95,27 @@ class IntakeQueue(asyncio.Queue[Message]):
             metrics.SHED.labels("telemetry").inc()
         lane.append(item)
 
-    def _get(self) -> Message:
+    def _get(self) -> Raw:
         lanes = self._queue
         return lanes.alerts.popleft() if lanes.alerts else lanes.telemetry.popleft()
 
-    def get_batch(self, limit: int, alerts_only: bool = False) -> list[Message]:
+    def get_batch(self, limit: int, alerts_only: bool = False) -> list[Raw]:
         """Up to ``limit`` messages that are already waiting, alerts first.
 
         With ``alerts_only`` (the batch began with an alert) no telemetry joins: an
         alarm's transaction stays a few rows long instead of carrying hundreds of
         health and status reports that can wait for the next batch.
         """
-        batch: list[Message] = []
+        batch: list[Raw] = []
         lanes = self._queue
         while len(batch) < limit and (lanes.alerts if alerts_only else len(lanes)):
             batch.append(self.get_nowait())
         return batch
 
     @staticmethod
-    def is_alert(message: Message) -> bool:
+    def is_alert(message: Raw) -> bool:
         """True for a message of the alerts lane."""
-        return message.topic.value.endswith(ALERT_SUFFIX)
+        return message.topic.endswith(ALERT_SUFFIX)
 
 
 def bounded_queue(alert_max: int, telemetry_max: int) -> IntakeQueue:
@@ -126,25 +124,3 @@ def bounded_queue(alert_max: int, telemetry_max: int) -> IntakeQueue:
     queue.alert_max = alert_max
     queue.telemetry_max = telemetry_max
     return queue
-
-
-class Feed(asyncio.Queue[Message]):
-    """What one MQTT session's aiomqtt client puts messages into: each goes straight on
-    to the shared :class:`IntakeQueue`, so one consumer reads every session, alerts
-    first. Nothing ever waits here: iterating the client only watches the connection."""
-
-    def __init__(self, target: IntakeQueue) -> None:
-        super().__init__()
-        self._target = target
-
-    def put_nowait(self, item: Message) -> None:
-        self._target.put_nowait(item)
-
-
-def feeding(target: IntakeQueue) -> Callable[..., Feed]:
-    """A ``queue_type`` for aiomqtt that feeds ``target``."""
-
-    def make(maxsize: int = 0) -> Feed:
-        return Feed(target)
-
-    return make

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import aiomqtt
-
 from gateway.intake.queue import PER_SENDER_ALERTS, IntakeQueue, bounded_queue
+from gateway.intake.router import Raw
 from tests.unit.gateway.helpers import sample
 
 SHED = "gateway_shed_messages_total"
 
 
-def message(channel: str, n: int, terminal_id: str = "T0001") -> aiomqtt.Message:
-    return aiomqtt.Message(
-        f"ec/v1/t/{terminal_id}/{channel}", f"{channel}-{n}".encode(), qos=1, retain=False,
-        mid=n, properties=None,
-    )  # fmt: skip
+def message(channel: str, n: int, terminal_id: str = "T0001") -> Raw:
+    return Raw(f"ec/v1/t/{terminal_id}/{channel}", f"{channel}-{n}".encode())
 
 
-def payloads(messages: list[aiomqtt.Message]) -> list[str]:
-    return [bytes(m.payload).decode() for m in messages]
+def payloads(messages: list[Raw]) -> list[str]:
+    return [m.payload.decode() for m in messages]
 
 
 def make(alert_max: int = 100, telemetry_max: int = 100) -> IntakeQueue:
