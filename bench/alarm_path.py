@@ -1,8 +1,10 @@
 """Benchmark of the alarm path, all parts real and on the same Mosquitto in one run.
 
 (a) baseline: the receive ceiling of a bare aiomqtt consumer, QoS 1, no processing;
+(a') the same with the lean client the gateway's sessions run on;
 (b) the gateway's sustained intake on a realistic mix (10 % alerts, 60 % health,
-    30 % status) with alerts durable (synchronous=FULL), webhooks on; reported as (b)/(a);
+    30 % status) with alerts durable (synchronous=FULL), webhooks on; reported as (b)/(a)
+    and (b)/(a');
 (c) latency press → ``received`` and press → command center, at nominal load and in an
     alarm storm (5,000 alarms from distinct terminals within 10 s).
 """
@@ -72,17 +74,17 @@ def _wait(procs: list[ManagedProcess], timeout: float) -> None:
         proc.proc.wait(timeout=timeout)
 
 
-def baseline(bench: Bench, messages: int) -> dict[str, float]:
-    """(a) the bare consumer's receive rate."""
-    ready = bench.root / "consumer.ready"
-    consumer = bench.start("consumer", [
-        PY, "-m", "bench.consumer", "--port", str(bench.gateway_port), "--user", "gateway",
-        "--password", bench.gateway_password, "--expect", str(messages),
+def baseline(bench: Bench, messages: int, client: str = "aiomqtt") -> dict[str, float]:
+    """(a) / (a') the bare consumer's receive rate with ``client``."""
+    ready = bench.root / f"consumer-{client}.ready"
+    consumer = bench.start(f"consumer-{client}", [
+        PY, "-m", "bench.consumer", "--client", client, "--port", str(bench.gateway_port),
+        "--user", "gateway", f"--password={bench.gateway_password}", "--expect", str(messages),
         "--ready-file", str(ready)])  # fmt: skip
     deadline = time.monotonic() + 30
     while not ready.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    _wait(bench.loadgen(messages, "a"), 600)
+    _wait(bench.loadgen(messages, "a" if client == "aiomqtt" else "l"), 600)
     assert consumer.proc is not None
     consumer.proc.wait(timeout=600)
     result = json.loads(consumer.log_path.read_text().strip().splitlines()[-1])
@@ -234,6 +236,8 @@ def run(results_dir: Path, quick: bool) -> dict[str, Any]:
         bench = Bench(Path(tmp), stack, max(storm, 500) + 200)
         console.print(f"(a) bare aiomqtt consumer, {messages} QoS 1 messages …")
         base = baseline(bench, messages)
+        console.print(f"(a') bare consumer on the gateway's lean client, {messages} …")
+        lean = baseline(bench, messages, "lean")
         console.print("(b) gateway intake, same load, alerts durable, webhooks on …")
         gateway = gateway_throughput(bench, messages, webhook=True)
         console.print("(b') the same with forwarding off (intake alone) …")
@@ -247,10 +251,13 @@ def run(results_dir: Path, quick: bool) -> dict[str, Any]:
     result = {
         "quick": quick,
         "baseline_consumer": base,
+        "baseline_lean_consumer": lean,
         "gateway_intake": gateway,
         "ratio_gateway_to_baseline": gateway["rate"] / base["rate"],
+        "ratio_gateway_to_lean_baseline": gateway["rate"] / lean["rate"],
         "gateway_intake_without_forwarding": intake_only,
         "ratio_intake_only_to_baseline": intake_only["rate"] / base["rate"],
+        "ratio_intake_only_to_lean_baseline": intake_only["rate"] / lean["rate"],
         "nominal": nominal_run,
         "storm": storm_run,
         "targets": {
@@ -271,15 +278,20 @@ def _report(console: Console, r: dict[str, Any]) -> None:
     table.add_column("measure")
     table.add_column("value", justify="right")
     table.add_column("target", justify="right")
-    table.add_row("(a) bare consumer, msg/s", f"{r['baseline_consumer']['rate']:.0f}", "")
+    table.add_row("(a) bare aiomqtt consumer, msg/s", f"{r['baseline_consumer']['rate']:.0f}", "")
+    table.add_row(
+        "(a') bare lean-client consumer, msg/s", f"{r['baseline_lean_consumer']['rate']:.0f}", ""
+    )
     table.add_row("(b) gateway intake, msg/s", f"{r['gateway_intake']['rate']:.0f}", "")
     table.add_row("(b)/(a)", f"{r['ratio_gateway_to_baseline']:.2f}", "≥ 0.8")
+    table.add_row("(b)/(a')", f"{r['ratio_gateway_to_lean_baseline']:.2f}", "")
     table.add_row(
         "(b') intake, forwarding off, msg/s",
         f"{r['gateway_intake_without_forwarding']['rate']:.0f}",
         "",
     )
     table.add_row("(b')/(a)", f"{r['ratio_intake_only_to_baseline']:.2f}", "≥ 0.8")
+    table.add_row("(b')/(a')", f"{r['ratio_intake_only_to_lean_baseline']:.2f}", "")
     for name, target_rx, target_cc in (("nominal", "≤ 50", "≤ 250"), ("storm", "≤ 1000", "")):
         run_ = r[name]
         table.add_row(
