@@ -31,6 +31,7 @@ from gateway.console.camera_views import MonitorViews
 from gateway.console.context import open_console
 from gateway.console.routes import console_routes
 from gateway.core.backoff import Backoff
+from gateway.core.events import Priority
 from gateway.dispatch.wiring import dispatch_parts
 from gateway.errors import ConfigError, RegistryError
 from gateway.forward.forwarder import Forwarder, lanes
@@ -99,7 +100,8 @@ class Gateway:
         self._webhook_tls = tls.client_context(cfg.webhook.tls, "webhook.tls")
         self._intake: Intake | None = None
         self.cameras: CameraMonitor | None = None
-        self._wakers: list[Callable[[], None]] = []
+        #: Woken by new alarms only (the dispatcher starts their call sequences).
+        self._alarm_wakers: list[Callable[[], None]] = []
 
     def _check_reload(self, registry: Registry) -> None:
         """A reloaded registry must suit the running links: the gateway has one session
@@ -124,11 +126,13 @@ class Gateway:
             names.append(UpstreamSink.name)
         return names
 
-    def wake(self) -> None:
+    def wake(self, priority: int | None = None) -> None:
+        """New events were committed (``priority``: the most urgent of them, if known)."""
         for forwarder in self._forwarders:
-            forwarder.wake()
-        for waker in self._wakers:
-            waker()
+            forwarder.wake(priority)
+        if priority is None or priority <= Priority.ALERT:
+            for waker in self._alarm_wakers:
+                waker()
 
     async def _handle(self, raws: Any) -> None:
         assert self._intake is not None  # set before the link runs
@@ -162,7 +166,7 @@ class Gateway:
                 cfg.console.escalation_rules(), self._clock,
             )  # fmt: skip
             if dispatch.dispatcher is not None:
-                self._wakers.append(dispatch.dispatcher.wake)
+                self._alarm_wakers.append(dispatch.dispatcher.wake)
             self._intake = Intake(
                 self.registry, cfg.rules, db, self.sinks, acks, self.wake, self._clock,
                 bridged=cfg.mqtt.bridged,

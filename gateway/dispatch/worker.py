@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 #: Alarms started per transaction, and rows looked at per sweep.
 START_CHUNK = 20
 SWEEP_LIMIT = 500
-#: Shortest pause between sweeps: wake-ups come with every stored batch (telemetry too).
+#: Shortest pause between sweeps: wake-ups come with every stored batch of alarms.
 MIN_GAP_S = 0.1
 
 

@@ -107,10 +107,13 @@ class Forwarder:
     def sink_name(self) -> str:
         return self._sink.name
 
-    def wake(self) -> None:
-        """New rows were committed: look now instead of at the next poll."""
-        for event in self._wakes:
-            event.set()
+    def wake(self, priority: int | None = None) -> None:
+        """New rows were committed: look now instead of at the next poll. With
+        ``priority`` (the most urgent of the new rows) only the lanes that carry it look:
+        a commit of health reports does not make the alarm lane claim."""
+        for lane, event in zip(self._lanes, self._wakes, strict=True):
+            if priority is None or priority <= lane.max_priority:
+                event.set()
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:

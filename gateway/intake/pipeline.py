@@ -45,7 +45,7 @@ class Intake:
         db: Database,
         sinks: Sequence[str],
         acks: AckSink,
-        on_new_events: Callable[[], None],
+        on_new_events: Callable[[int], None],
         clock: Callable[[], float] = time.time,
         bridged: bool = False,
     ) -> None:
@@ -119,6 +119,6 @@ class Intake:
         duplicates = len(plan.alerts) - len(result.new_alerts)
         if duplicates > 0:
             metrics.DUPLICATES.inc(duplicates)
-        if result.new_events:
-            self._on_new_events()
+        if result.urgent is not None:
+            self._on_new_events(result.urgent)
         await self._acks.submit(result.acks)

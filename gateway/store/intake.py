@@ -38,6 +38,8 @@ class IntakeResult:
     acks: list[StageUpdate]
     new_alerts: list[AlertRow]
     new_events: int
+    #: The most urgent priority among the new events (None: no new events).
+    urgent: int | None = None
 
 
 def stages_query(count: int) -> str:
@@ -180,4 +182,5 @@ async def apply_plan(
         resolved = await _apply_cancels(conn, fresh_cancels, now) if fresh_cancels else []
         events = [e for e in plan.events if e.event_id not in repeated]
         new_events = await insert_events(conn, events, sinks, now)
-    return IntakeResult(_answers(plan, before) + resolved, new_alerts, len(new_events))
+    urgent = min((int(e.priority) for e in new_events), default=None)
+    return IntakeResult(_answers(plan, before) + resolved, new_alerts, len(new_events), urgent)

@@ -356,3 +356,28 @@ async def test_a_bug_in_a_sink_is_contained_and_the_batch_retried(
         clock.advance(60)
         await until(empty(db), fw)
     assert calls == 2
+
+
+async def test_committed_telemetry_wakes_only_the_lane_that_carries_it(
+    db: Database, clock: FakeClock
+) -> None:
+    """Each intake commit wakes the forwarder; a wake for health reports must not make the
+    alarm lane claim (a write transaction that goes ahead of every other writer)."""
+
+    def claims(lane: str) -> float:
+        return sample("gateway_store_lock_held_seconds_count", txn=lane)
+
+    async with forwarding(db, Receiver(), clock, plan=lanes(1, 1, 200, 0.0)) as forwarder:
+        await asyncio.sleep(0.05)  # both lanes found nothing and sleep
+        alarms, general = claims("claim_alarms"), claims("claim")
+        for _ in range(20):
+            forwarder.wake(Priority.HEALTH)
+            await asyncio.sleep(0.005)
+        after_health = claims("claim_alarms"), claims("claim")
+        forwarder.wake(Priority.ALERT)
+        await asyncio.sleep(0.05)
+        after_alert = claims("claim_alarms")
+
+    assert after_health[0] == alarms
+    assert after_health[1] >= general + 10
+    assert after_alert > alarms

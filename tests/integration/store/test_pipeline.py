@@ -11,6 +11,7 @@ from firmware_protocol.codec import encode_alert, encode_health
 from firmware_protocol.messages import Alert, AlertKind, Health, Stage, Vitals
 from firmware_protocol.vectors import Vector, load_vectors
 from gateway.config import RulesConfig
+from gateway.core.events import Priority
 from gateway.intake.pipeline import Intake
 from gateway.intake.router import Raw
 from gateway.store.db import Database
@@ -40,11 +41,17 @@ class CommittedAcks(FakeAcks):
 
 
 class Wakes:
-    def __init__(self) -> None:
-        self.count = 0
+    """Each wake-up's priority (the most urgent of the events just committed)."""
 
-    def __call__(self) -> None:
-        self.count += 1
+    def __init__(self) -> None:
+        self.priorities: list[int] = []
+
+    def __call__(self, priority: int) -> None:
+        self.priorities.append(priority)
+
+    @property
+    def count(self) -> int:
+        return len(self.priorities)
 
 
 def intake(db: Database, acks: FakeAcks, wakes: Wakes, clock: FakeClock) -> Intake:
@@ -110,6 +117,19 @@ async def test_retransmission_is_counted_answered_and_wakes_nobody(
     assert wakes.count == 1
     assert sample("gateway_duplicate_alerts_total") - before == 1
     assert sample("gateway_alerts_total", kind="emergency", origin="terminal") - alerts_before == 1
+
+
+async def test_a_wake_up_names_the_most_urgent_event_committed(
+    db: Database, clock: FakeClock
+) -> None:
+    acks, wakes = FakeAcks(), Wakes()
+    pipeline = intake(db, acks, wakes, clock)
+    health = Health("T0001", "h1", T0, Vitals(heart_rate_bpm=72))
+
+    await pipeline.handle([Raw("ec/v1/t/T0001/health", encode_health(health))])
+    await pipeline.handle([raw_alert("b1"), raw_alert("b2", "T0002")])
+
+    assert wakes.priorities == [Priority.HEALTH, Priority.ALERT]
 
 
 async def test_status_only_batch_wakes_no_forwarder(db: Database, clock: FakeClock) -> None:

@@ -28,7 +28,7 @@ def raw_alert(alert_id: str, terminal_id: str = "T0001") -> Raw:
 
 
 def intake(db: Database, acks: FakeAcks, clock: FakeClock) -> Intake:
-    return Intake(REGISTRY, RulesConfig(), db, ["webhook"], acks, lambda: None, clock)
+    return Intake(REGISTRY, RulesConfig(), db, ["webhook"], acks, lambda _: None, clock)
 
 
 @pytest.fixture
