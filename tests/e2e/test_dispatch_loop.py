@@ -18,6 +18,7 @@ import sys
 import time
 
 import pytest
+from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page, expect
 
 from device_sim.command_center.telephony import TelephonyOptions, parse_plan
@@ -84,6 +85,17 @@ async def kiosk_sounds(page: Page, at_least: int) -> None:
     assert await page.locator("#sound-gate").is_hidden()
 
 
+async def reload(page: Page) -> None:
+    """Load the page again. The alarm's page also reloads itself while only its call
+    sequence moves on; when that navigation wins, wait for it instead."""
+    try:
+        await page.goto(page.url)
+    except PlaywrightError as exc:
+        if "interrupted by another navigation" not in str(exc):
+            raise
+        await page.wait_for_load_state()
+
+
 async def emergency(d: District, page: Page, terminal: ScriptedTerminal) -> None:
     """The sequence runs while the operator has the alarm open."""
     await terminal.alert("e1", "emergency", ts=time.time())
@@ -96,7 +108,7 @@ async def emergency(d: District, page: Page, terminal: ScriptedTerminal) -> None
     async with asyncio.timeout(30):
         ack = await terminal.wait_ack("e1", "accepted")
     assert (ack["by"], ack.get("eta_s")) == ("网格员 赵明", 480)
-    await page.goto(page.url)
+    await reload(page)
     calls = page.locator("#attempts tbody tr")
     await expect(calls).to_have_count(3)
     outcomes = await page.eval_on_selector_all(
