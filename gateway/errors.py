@@ -43,6 +43,11 @@ class ReloadError(GatewayError):
     """A running broker or gateway could not be told to reload."""
 
 
+class CommandNotSent(GatewayError):
+    """A command for a terminal did not reach the broker (link down, or dropped while it
+    was in flight); the operator may try again."""
+
+
 class DeliveryError(GatewayError):
     """The command center did not confirm a delivery; retry later."""
 

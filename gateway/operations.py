@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 from firmware_protocol.codec import encode_command
 from firmware_protocol.messages import Command, CommandName, Stage
+from firmware_protocol.mqtt import MqttError
 from firmware_protocol.topics import Channel
+from gateway.errors import CommandNotSent
 from gateway.intake.pipeline import AckSink
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.audit import AuditLog
@@ -85,8 +87,12 @@ class Operations:
         args = {"operator": actor.name, **({"number": number} if number else {})}
         command = Command(f"cb-{secrets.token_hex(6)}", CommandName.CALL_BACK, now, args)
         name = self._downlinks.topic(terminal_id, Channel.CMD)
-        async with asyncio.timeout(COMMAND_TIMEOUT_S):
-            client = await self._client()
-            await client.publish(name, encode_command(command), qos=1)
+        try:
+            async with asyncio.timeout(COMMAND_TIMEOUT_S):
+                client = await self._client()
+                await client.publish(name, encode_command(command), qos=1)
+        except (TimeoutError, MqttError) as exc:
+            why = "no broker link" if isinstance(exc, TimeoutError) else str(exc)
+            raise CommandNotSent(f"call-back to {terminal_id} not sent: {why}") from exc
         await self.audit.record(actor.name, "terminal.call_back", terminal_id, args, now)
         return command.cmd_id

@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from firmware_protocol.messages import Stage
+from gateway.errors import CommandNotSent
 from gateway.http.auth import in_scope, require
 from gateway.http.dispatch import dispatch_routes
 from gateway.http.elders import elder_routes
@@ -131,7 +132,7 @@ async def call_back(request: Request) -> JSONResponse:
     body = await _body(request, CallBackBody)
     try:
         cmd_id = await _ops(request).call_back(actor, terminal_id, body.number)
-    except TimeoutError as exc:
+    except CommandNotSent as exc:
         raise HTTPException(503, "broker not reachable") from exc
     return JSONResponse({"cmd_id": cmd_id}, status_code=202)
 

@@ -25,6 +25,7 @@ from gateway.console.sparkline import sparklines
 from gateway.console.timeline import timeline_rows
 from gateway.core.elders import CONTACT_ROLES
 from gateway.core.escalation import level_name
+from gateway.errors import CommandNotSent
 from gateway.store import health
 
 #: Who an alarm can be assigned to: the roles of elders' contacts.
@@ -157,7 +158,7 @@ async def call_back(console: Console, request: Request, login: Login) -> Respons
     ops = console.operations
     try:
         await ops.call_back(login.actor, alert["terminal_id"], number)
-    except TimeoutError:
+    except CommandNotSent:
         return back(alert, "callback_failed")
     # Operations audits the command; the timeline entry is for whoever opens the alarm next.
     await ops.alerts.note(

@@ -9,6 +9,8 @@ import pytest
 
 from firmware_protocol.codec import decode_command
 from firmware_protocol.messages import CommandName, Stage
+from firmware_protocol.mqtt import ConnectionLost
+from gateway.errors import CommandNotSent
 from gateway.operations import Actor, Operations
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
@@ -27,6 +29,13 @@ class Published:
 
     async def publish(self, topic: str, payload: bytes, qos: int) -> None:
         self.messages.append((topic, payload, qos))
+
+
+class Dropping(Published):
+    """A broker link that drops while the command is in flight."""
+
+    async def publish(self, topic: str, payload: bytes, qos: int) -> None:
+        raise ConnectionLost("connection closed by the broker")
 
 
 class Wakes:
@@ -112,6 +121,17 @@ async def test_annotate_adds_to_the_timeline_and_audit(db: Database, clock: Fake
     assert found is not None
     assert found["timeline"][-1]["note"] == "doctor: Zhang"
     assert len(await AuditLog(db).recent()) == 2
+
+
+async def test_a_call_back_whose_link_drops_is_not_sent_and_not_audited(
+    db: Database, clock: FakeClock
+) -> None:
+    ops = operations(db, FakeAcks(), clock, client=Dropping())
+
+    with pytest.raises(CommandNotSent, match="T0002"):
+        await ops.call_back(OPERATOR, "T0002", "+8613800000000")
+
+    assert await AuditLog(db).recent() == []
 
 
 async def test_call_back_publishes_a_command_to_the_terminal(
