@@ -17,6 +17,13 @@ freeze the storm's press → command center p99 was over 3 s (0.5–1.4 s withou
 youngest generation's threshold raised to 10,000 as well, young collections took ≤ 25 ms
 at the median and up to 250 ms. Without the freeze a full collection held the loop
 ≤ 250 ms at the median, up to 500 ms (45 in 7 minutes): the next thing to shorten.
+
+With the gateway's sessions on the lean MQTT client (no paho/aiomqtt objects per
+message) full collections fell to 6–8 in those minutes, each still 250–500 ms. One run
+with the freeze and the oldest generation's threshold at 100 (``gc.set_threshold(700,
+10, 100)``): 3 full collections in the nominal minutes (≤ 10, ≤ 250, ≤ 250 ms), but
+that run was one of the slow-machine runs (brokers and simulator 20 % more CPU for the
+same work, the downlink alone p99 437 ms), so it showed nothing either way; not kept.
 """
 
 from __future__ import annotations
