@@ -34,8 +34,10 @@ def reason_of(exc: BaseException) -> str:
     server's TLS certificate failed verification), ``unreachable`` or ``lost``."""
     if certificate_problem(exc) is not None:
         return "certificate"
-    if isinstance(exc, MqttConnectError | ConnectRefused):
-        code = exc.code if isinstance(exc, ConnectRefused) else getattr(exc.rc, "value", exc.rc)
+    if isinstance(exc, ConnectRefused):
+        return "not_authorized" if exc.code in REFUSED_CREDENTIALS else "refused"
+    if isinstance(exc, MqttConnectError):
+        code = getattr(exc.rc, "value", exc.rc)
         return "not_authorized" if code in REFUSED_CREDENTIALS else "refused"
     if isinstance(exc, ConnectFailed):
         return "unreachable"

@@ -91,8 +91,9 @@ class Operations:
             async with asyncio.timeout(COMMAND_TIMEOUT_S):
                 client = await self._client()
                 await client.publish(name, encode_command(command), qos=1)
-        except (TimeoutError, MqttError) as exc:
-            why = "no broker link" if isinstance(exc, TimeoutError) else str(exc)
-            raise CommandNotSent(f"call-back to {terminal_id} not sent: {why}") from exc
+        except TimeoutError as exc:
+            raise CommandNotSent(f"call-back to {terminal_id} not sent: no broker link") from exc
+        except MqttError as exc:
+            raise CommandNotSent(f"call-back to {terminal_id} not sent: {exc}") from exc
         await self.audit.record(actor.name, "terminal.call_back", terminal_id, args, now)
         return command.cmd_id
