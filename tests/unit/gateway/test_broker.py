@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from gateway.broker import (
+    AUTOSAVE_INTERVAL_S,
+    DISTRICT_AUTOSAVE_INTERVAL_S,
     GATEWAY_SIDE,
     MAX_PACKET_SIZE,
     TOWN,
@@ -120,6 +122,24 @@ def _section(lines: list[str], start: str) -> list[str]:
     at = lines.index(start)
     end = next((i for i in range(at + 1, len(lines)) if lines[i] == ""), len(lines))
     return lines[at:end]
+
+
+def test_the_district_broker_saves_its_state_less_often_than_the_others(tmp_path: Path) -> None:
+    district = _conf(tmp_path, ["north", "south"], "district")
+    town = _conf(tmp_path, ["north", "south"], "north", bridge_password="s3cret")
+    single = _conf(tmp_path, [], "site")
+    tuned = BrokerSettings(autosave_interval_s=30, district_autosave_interval_s=600)
+
+    assert f"autosave_interval {DISTRICT_AUTOSAVE_INTERVAL_S}" in district
+    assert f"autosave_interval {AUTOSAVE_INTERVAL_S}" in town
+    assert f"autosave_interval {AUTOSAVE_INTERVAL_S}" in single
+    # A save stalls the broker for as long as writing what it holds takes: the district
+    # broker holds every terminal's retained status.
+    assert DISTRICT_AUTOSAVE_INTERVAL_S > AUTOSAVE_INTERVAL_S
+    assert "autosave_interval 600" in _conf(tmp_path, ["north"], "district", settings=tuned)
+    assert "autosave_interval 30" in _conf(
+        tmp_path, ["north"], "north", bridge_password="s3cret", settings=tuned
+    )
 
 
 def test_single_broker_listeners(tmp_path: Path) -> None:
