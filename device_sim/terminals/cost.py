@@ -15,6 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from device_sim.terminals.gcpause import PauseWatch
+
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -45,6 +47,11 @@ class Cost:
     rss_bytes: int = 0  # before shutdown
     rss_start_bytes: int = 0  # before the first connection: the interpreter and its modules
     peak_rss_bytes: int = 0
+    # The collector's pauses in the steady phase (after the freeze, see ``gcpause``).
+    gc_pauses: int = 0
+    gc_full: int = 0
+    gc_pause_longest_s: float = 0.0
+    gc_pause_total_s: float = 0.0
 
     @property
     def rss_per_terminal(self) -> float | None:
@@ -101,18 +108,26 @@ class Cost:
             rss_bytes=sum(p.rss_bytes for p in parts),
             rss_start_bytes=sum(p.rss_start_bytes for p in parts),
             peak_rss_bytes=sum(p.peak_rss_bytes for p in parts),
+            gc_pauses=sum(p.gc_pauses for p in parts),
+            gc_full=sum(p.gc_full for p in parts),
+            gc_pause_longest_s=max((p.gc_pause_longest_s for p in parts), default=0.0),
+            gc_pause_total_s=sum(p.gc_pause_total_s for p in parts),
         )
 
 
 class CostMeter:
     """Marks the phases of one process's run and measures them."""
 
-    def __init__(self, terminals: int, rss_start: int | None = None) -> None:
+    def __init__(
+        self, terminals: int, rss_start: int | None = None, *, freeze_gc: bool = False
+    ) -> None:
         self._terminals = terminals
         self._start = (time.monotonic(), cpu_seconds())
         self._rss_start = rss_bytes() if rss_start is None else rss_start
         self._steady: tuple[float, float] | None = None
         self._connected_at: float | None = None
+        self._pauses = PauseWatch()
+        self._freeze_gc = freeze_gc
 
     def begin_run(self) -> None:
         """The run (and its connecting phase) starts now."""
@@ -132,10 +147,17 @@ class CostMeter:
     def begin_steady(self) -> None:
         """The steady phase starts now (if it has not yet)."""
         if self._steady is None:
+            self._pauses.start(freeze=self._freeze_gc)
             self._steady = (time.monotonic(), cpu_seconds())
 
+    def tick(self) -> None:
+        """The scheduler's tick: keep the collector's young generation small (gcpause)."""
+        self._pauses.tick()
+
     def finish(self) -> Cost:
-        """The cost so far (call before shutting the connections down)."""
+        """The cost so far (call before shutting the connections down); the collector's
+        pauses are counted until now."""
+        self._pauses.stop()
         now, cpu = time.monotonic(), cpu_seconds()
         steady_wall, steady_cpu = self._steady or (now, cpu)
         start_wall, start_cpu = self._start
@@ -149,4 +171,8 @@ class CostMeter:
             rss_bytes=rss_bytes(),
             rss_start_bytes=self._rss_start,
             peak_rss_bytes=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            gc_pauses=self._pauses.count,
+            gc_full=self._pauses.full,
+            gc_pause_longest_s=self._pauses.longest_s,
+            gc_pause_total_s=self._pauses.total_s,
         )

@@ -212,8 +212,9 @@ async def run_fleet(spec: RunSpec, observer: FleetObserver | None) -> Summary:
     # A child process's sheet is already its shard (written by the parent).
     credentials = load_credentials(spec.credentials, spec.count)
     fleet = Fleet(
-        spec.broker(), credentials, spec.fleet_options(), observer=observer, rss_start=before
-    )
+        spec.broker(), credentials, spec.fleet_options(), observer=observer,
+        rss_start=before, freeze_gc=True,
+    )  # fmt: skip
     with stop_on_signals(fleet.stop):
         return await fleet.run()
 
@@ -293,5 +294,10 @@ def cost_table(cost: Cost) -> Table:
             ("CPU after connecting", _figure(cost.steady_cores, "cores", digits=3)),
             ("CPU per 10k terminals", _figure(per_10k, "cores", digits=3)),
             ("CPU per terminal", _figure(cost.steady_cpu_us_per_terminal_s, "µs/s", digits=2)),
+            ("own GC pauses after connecting", f"{cost.gc_pauses:,} ({cost.gc_full:,} full)"),
+            (
+                "  longest / in all",
+                f"{cost.gc_pause_longest_s * 1e3:,.1f} ms / {cost.gc_pause_total_s:,.2f} s",
+            ),
         ],
     )

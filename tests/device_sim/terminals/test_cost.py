@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from device_sim.terminals.cost import Cost, CostMeter, rss_bytes
@@ -51,3 +53,51 @@ def test_meter_measures_this_process() -> None:
     assert cost.connect_s >= 0
     assert cost.rss_bytes == pytest.approx(rss_bytes(), rel=0.5)
     assert cost.peak_rss_bytes >= cost.rss_bytes // 2
+
+
+def test_processes_add_their_collector_pauses_and_keep_the_longest() -> None:
+    a = Cost(terminals=1, processes=1, gc_pauses=3, gc_full=1, gc_pause_longest_s=0.2,
+             gc_pause_total_s=0.25)  # fmt: skip
+    b = Cost(terminals=1, processes=1, gc_pauses=5, gc_full=0, gc_pause_longest_s=0.01,
+             gc_pause_total_s=0.02)  # fmt: skip
+    merged = Cost.merge([a, b])
+    assert (merged.gc_pauses, merged.gc_full) == (8, 1)
+    assert merged.gc_pause_longest_s == 0.2
+    assert merged.gc_pause_total_s == pytest.approx(0.27)
+    assert Cost.from_json(merged.to_json()) == merged
+
+
+def test_meter_counts_the_steady_phases_collections_only() -> None:
+    meter = CostMeter(terminals=1)
+    gc.collect()  # connecting: not counted
+    meter.all_connected()
+    gc.collect()
+    gc.collect()
+    cost = meter.finish()
+    gc.collect()  # after the end: not counted
+    assert (cost.gc_pauses, cost.gc_full) == (2, 2)
+    assert 0 < cost.gc_pause_longest_s <= cost.gc_pause_total_s
+    assert meter.finish().gc_pauses == 2
+
+
+def test_a_meter_that_freezes_hands_the_objects_back_at_the_end() -> None:
+    meter = CostMeter(terminals=1, freeze_gc=True)
+    meter.all_connected()
+    assert gc.get_freeze_count() > 0  # what start-up built is out of the collector's walk
+    meter.finish()
+    assert gc.get_freeze_count() == 0
+    unfrozen = CostMeter(terminals=1)
+    unfrozen.all_connected()
+    assert gc.get_freeze_count() == 0
+    unfrozen.finish()
+
+
+def test_a_frozen_meter_collects_the_youngest_generation_on_every_tick() -> None:
+    meter = CostMeter(terminals=1, freeze_gc=True)
+    meter.tick()  # not yet steady, nothing frozen: no collection of its own
+    meter.all_connected()
+    young = gc.get_stats()[0]["collections"]
+    meter.tick()
+    meter.tick()
+    assert gc.get_stats()[0]["collections"] - young >= 2
+    assert meter.finish().gc_pauses >= 2
