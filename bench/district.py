@@ -291,6 +291,10 @@ def _result(
             for when in ("nominal", "storm")
             for part in SPLIT
         },
+        # Every series' count, p50, p90, p99 and max: the shape of the tail, not its end.
+        "latency_s": {
+            name: {k: v for k, v in stats.items() if k != "samples"} for name, stats in lat.items()
+        },
         "messages_per_s": poll.rate("messages", *window),
         "events_forwarded_per_s": poll.rate("forwarded", *window),
         "db_growth_bytes_per_h": growth,
@@ -388,6 +392,7 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
         ("simulator CPU, cores", lambda r: _f(r["processes"]["simulator"]["cores"], "{:.2f}"),
          ""),
         ("simulator RSS, MB", lambda r: _mb(r["processes"]["simulator"]["rss_bytes"]), ""),
+        ("  its own GC pauses, longest ms (full)", _sim_pauses, ""),
         ("command center CPU, cores",
          lambda r: _f(r["processes"]["command_center"]["cores"], "{:.2f}"), ""),
         ("whole machine busy, cores (of 2)",
@@ -414,6 +419,15 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
     for name, cell, target in rows:
         table.add_row(name, *(cell(run) for run in runs), target)
     console.print(table)
+
+
+def _sim_pauses(run: dict[str, Any]) -> str:
+    """The simulator's longest collector pause after connecting: a delay its terminals
+    saw that no real terminal would (``device_sim/terminals/gcpause.py``)."""
+    cost = run.get("simulator_cost", {})
+    if "gc_pause_longest_s" not in cost:
+        return "—"
+    return f"{cost['gc_pause_longest_s'] * 1e3:,.0f} ({cost['gc_full']})"
 
 
 def _mb(value: float) -> str:
