@@ -71,13 +71,14 @@ class Gateway:
         registry: Registry,
         environ: Mapping[str, str] = os.environ,
         clock: Callable[[], float] = time.time,
+        after_registry_swap: Callable[[], None] = lambda: None,
     ) -> None:
         self.cfg = cfg
         #: Every component reads the registry through this holder; a reload swaps it.
         self.registry = RegistryHolder(registry)
         self.reloader = RegistryReloader(
             self.registry, cfg.registry.path, site_district=cfg.site.district,
-            check=self._check_reload,
+            check=self._check_reload, on_swapped=after_registry_swap,
         )  # fmt: skip
         self.notifier = Notifier(environ)
         self._environ = environ

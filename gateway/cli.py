@@ -67,10 +67,11 @@ def run(
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         cfg, registry = _load(config)
-        gateway = Gateway(cfg, registry)
+        gateway = Gateway(cfg, registry, after_registry_swap=gcpause.freeze)
     except GatewayError as exc:
         raise _fail(exc) from exc
     log.info("%d terminals registered; store %s", len(registry), cfg.store.path)
+    gcpause.freeze()  # the registry and everything start-up built: see gcpause
     pid_file = cfg.reload.pid_file
     if pid_file is not None:
         write_pid(pid_file)

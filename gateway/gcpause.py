@@ -45,6 +45,14 @@ def _observe(phase: str, info: dict[str, Any]) -> None:
         _PAUSES[int(info["generation"])].observe(time.perf_counter() - _began[0])
 
 
+def freeze() -> None:
+    """Collect, then leave every object alive now out of all later collections (the
+    registry above all). Called after start-up and after a registry reload put a new
+    registry in force; the old one's objects are freed as usual once unreferenced."""
+    gc.collect()
+    gc.freeze()
+
+
 def watch() -> None:
     """Observe every collection's pause from now on (once per process)."""
     if _observe not in gc.callbacks:

@@ -65,11 +65,13 @@ class RegistryReloader:
         *,
         site_district: str | None = None,
         check: Callable[[Registry], None] = lambda registry: None,
+        on_swapped: Callable[[], None] = lambda: None,
     ) -> None:
         self._holder = holder
         self._path = path
         self._site_district = site_district
         self._check = check  # what must also hold (zones agree with the running links …)
+        self._on_swapped = on_swapped  # after a new registry is in force (gcpause.freeze)
         self._lock = asyncio.Lock()
         self._requested = asyncio.Event()
         metrics.REGISTRY_TERMINALS.set(len(holder))
@@ -94,6 +96,7 @@ class RegistryReloader:
                 return self._rejected(exc)
             change = compare(self._holder.current, new)
             self._holder.swap(new)
+        self._on_swapped()
         metrics.REGISTRY_RELOADS.labels("applied").inc()
         metrics.REGISTRY_TERMINALS.set(len(new))
         log.info(

@@ -78,3 +78,19 @@ async def test_a_vanished_file_is_rejected_too(tmp_path: Path) -> None:
     assert not result.applied
     assert "cannot read" in result.error
     assert len(holder) == 2
+
+
+async def test_the_swap_hook_runs_once_the_new_registry_is_in_force_and_not_on_rejection(
+    tmp_path: Path,
+) -> None:
+    path = write(tmp_path / "terminals.csv", HEADER + ROWS)
+    holder = RegistryHolder(load_registry(path))
+    seen: list[list[str]] = []
+    reloader = RegistryReloader(holder, path, on_swapped=lambda: seen.append(sorted(holder)))
+
+    write(path, HEADER + "T1,王秀英,D,T,V1,\nT3,张建国,D,T,V1,\n")
+    await reloader.reload()
+    write(path, HEADER + "T 3,张建国,D,T,V1,\n")
+    await reloader.reload()
+
+    assert seen == [["T1", "T3"]]  # called after the swap, once; not for the bad file
