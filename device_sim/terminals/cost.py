@@ -47,7 +47,7 @@ class Cost:
     rss_bytes: int = 0  # before shutdown
     rss_start_bytes: int = 0  # before the first connection: the interpreter and its modules
     peak_rss_bytes: int = 0
-    # The collector's pauses in the steady phase (after the freeze, see ``gcpause``).
+    # The collector's pauses in the steady phase (see ``gcpause``).
     gc_pauses: int = 0
     gc_full: int = 0
     gc_pause_longest_s: float = 0.0
@@ -118,16 +118,13 @@ class Cost:
 class CostMeter:
     """Marks the phases of one process's run and measures them."""
 
-    def __init__(
-        self, terminals: int, rss_start: int | None = None, *, freeze_gc: bool = False
-    ) -> None:
+    def __init__(self, terminals: int, rss_start: int | None = None) -> None:
         self._terminals = terminals
         self._start = (time.monotonic(), cpu_seconds())
         self._rss_start = rss_bytes() if rss_start is None else rss_start
         self._steady: tuple[float, float] | None = None
         self._connected_at: float | None = None
         self._pauses = PauseWatch()
-        self._freeze_gc = freeze_gc
 
     def begin_run(self) -> None:
         """The run (and its connecting phase) starts now."""
@@ -147,12 +144,8 @@ class CostMeter:
     def begin_steady(self) -> None:
         """The steady phase starts now (if it has not yet)."""
         if self._steady is None:
-            self._pauses.start(freeze=self._freeze_gc)
+            self._pauses.start()
             self._steady = (time.monotonic(), cpu_seconds())
-
-    def tick(self) -> None:
-        """The scheduler's tick: keep the collector's young generation small (gcpause)."""
-        self._pauses.tick()
 
     def finish(self) -> Cost:
         """The cost so far (call before shutting the connections down); the collector's

@@ -82,13 +82,10 @@ class Fleet:
         observer: FleetObserver | None = None,
         clock: Callable[[], float] = time.time,
         rss_start: int | None = None,
-        freeze_gc: bool = False,
     ) -> None:
         # Memory before the terminals exist (``rss_start``: measured by the caller, e.g.
         # before loading the credentials), so the summary can tell what they added.
-        # ``freeze_gc``: this fleet is the process's only one; once connected, freeze
-        # what the collector tracks (see ``gcpause``).
-        self._cost = CostMeter(len(credentials), rss_start, freeze_gc=freeze_gc)
+        self._cost = CostMeter(len(credentials), rss_start)
         self._options = options or FleetOptions()
         ids = [c.terminal_id for c in credentials]
         if len(set(ids)) != len(ids):
@@ -172,7 +169,6 @@ class Fleet:
             now = self._clock()
             self._dispatch_due(now)
             self._connector.tick(now)
-            self._cost.tick()
             if self._observer is not None and now - observed >= OBSERVE_EVERY_S:
                 observed = now
                 self._observer.update(self.snapshot())

@@ -1,32 +1,28 @@
-"""The simulator's own garbage-collector pauses, and keeping them out of its latencies.
+"""The simulator's own garbage-collector pauses, counted so a run says how much of its
+latencies is the simulator's.
 
 A simulator process holds up to ~17,000 terminals, ~290,000 objects that CPython's
-cyclic collector tracks. A full collection walks all of them, and while it runs no
-terminal of that process sends or reads anything: every press and every ack in flight
-in the process is late by the pause. A real terminal (one device, one elder) never
-waits for 16,999 others, so such a delay is the simulator's, and a latency that held
-it would blame the gateway for it.
+cyclic collector tracks. While a collection runs no terminal of that process sends or
+reads anything: every press and every ack in flight in the process is late by the
+pause. A real terminal (one device, one elder) never waits for 16,999 others, so such a
+delay is the simulator's own, and the summary's cost carries every pause after
+connecting (count, full collections, the longest, the sum over all).
 
 Measured here, one process of 17,000 terminals on a quiet machine: 7 full collections
 while connecting, the last ones 150–290 ms; none in the next 5 minutes of status and
-health. But every alert and health report a run keeps survives, and CPython collects
-in full once the survivors since the last full collection are a quarter of what it
-holds, so a long run with alarms crosses that line now and then. So once every
-terminal is connected (the objects that live for the whole run exist by then) the
-process collects once and freezes what is left (``gc.freeze()``): later collections
-walk only what the run made since.
+health, and a collection of the middle generation every ~70 s that walked 50,000–76,000
+objects (50–60 ms): CPython starts a young collection when allocations outnumber
+deallocations by 700, and a simulator mostly replaces objects (a terminal's next timer,
+its next payload) as it frees the old ones, so that count barely moves while the young
+generations fill.
 
-The young generations need help too. CPython starts a young collection when
-allocations outnumber deallocations by 700, but a simulator mostly replaces objects (a
-terminal's next timer, its next payload) as it frees the old ones, so that count barely
-moves while the young generations fill: in the same process the middle generation's
-collections came every 70 s or so and each walked 50,000–76,000 objects (50–60 ms). So the fleet's
-scheduler collects the youngest generation on every tick (:meth:`PauseWatch.tick`,
-10 a second): in the same 150 s, 1,453 collections of at most 1.2 ms, 0.10 s in all
-(against 0.23 s).
-
-The steady phase's pauses are counted, so a summary says how long the simulator itself
-held its terminals.
+Tried and not kept, in 170,000-terminal district runs alone on the machine: freezing
+the objects that exist once every terminal is connected (``gc.freeze()``) — one run
+had a single full collection, but of 1.6 s — and, on top of it, collecting the youngest
+generation on every scheduler tick, which on a quiet machine turned those 50–60 ms
+pauses into 1.2 ms ones but in the district run promoted survivors so fast that 16 full
+collections came, up to 1.5 s each, and press → ``received`` p99 rose to 1.6 s. The
+simulator leaves the collector as CPython sets it.
 """
 
 from __future__ import annotations
@@ -45,7 +41,6 @@ class PauseWatch:
         self.longest_s = 0.0
         self.total_s = 0.0
         self._began = 0.0
-        self._frozen = False
 
     def _observe(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
@@ -58,24 +53,12 @@ class PauseWatch:
         self.total_s += pause
         self.longest_s = max(self.longest_s, pause)
 
-    def start(self, *, freeze: bool = True) -> None:
-        """Collect and freeze what exists now (unless ``freeze`` is false), then count."""
-        if freeze and not self._frozen:
-            gc.collect()
-            gc.freeze()
-            self._frozen = True
+    def start(self) -> None:
+        """Count every collection from now on."""
         if self._observe not in gc.callbacks:
             gc.callbacks.append(self._observe)
 
-    def tick(self) -> None:
-        """Collect the youngest generation, once frozen (called ~10 times a second)."""
-        if self._frozen:
-            gc.collect(0)
-
     def stop(self) -> None:
-        """Stop counting, and hand what was frozen back to the collector."""
+        """Stop counting."""
         if self._observe in gc.callbacks:
             gc.callbacks.remove(self._observe)
-        if self._frozen:
-            gc.unfreeze()
-            self._frozen = False

@@ -212,9 +212,8 @@ async def run_fleet(spec: RunSpec, observer: FleetObserver | None) -> Summary:
     # A child process's sheet is already its shard (written by the parent).
     credentials = load_credentials(spec.credentials, spec.count)
     fleet = Fleet(
-        spec.broker(), credentials, spec.fleet_options(), observer=observer,
-        rss_start=before, freeze_gc=True,
-    )  # fmt: skip
+        spec.broker(), credentials, spec.fleet_options(), observer=observer, rss_start=before
+    )
     with stop_on_signals(fleet.stop):
         return await fleet.run()
 

@@ -78,26 +78,3 @@ def test_meter_counts_the_steady_phases_collections_only() -> None:
     assert (cost.gc_pauses, cost.gc_full) == (2, 2)
     assert 0 < cost.gc_pause_longest_s <= cost.gc_pause_total_s
     assert meter.finish().gc_pauses == 2
-
-
-def test_a_meter_that_freezes_hands_the_objects_back_at_the_end() -> None:
-    meter = CostMeter(terminals=1, freeze_gc=True)
-    meter.all_connected()
-    assert gc.get_freeze_count() > 0  # what start-up built is out of the collector's walk
-    meter.finish()
-    assert gc.get_freeze_count() == 0
-    unfrozen = CostMeter(terminals=1)
-    unfrozen.all_connected()
-    assert gc.get_freeze_count() == 0
-    unfrozen.finish()
-
-
-def test_a_frozen_meter_collects_the_youngest_generation_on_every_tick() -> None:
-    meter = CostMeter(terminals=1, freeze_gc=True)
-    meter.tick()  # not yet steady, nothing frozen: no collection of its own
-    meter.all_connected()
-    young = gc.get_stats()[0]["collections"]
-    meter.tick()
-    meter.tick()
-    assert gc.get_stats()[0]["collections"] - young >= 2
-    assert meter.finish().gc_pauses >= 2
