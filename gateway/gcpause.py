@@ -1,29 +1,30 @@
-"""Garbage-collector pauses, observed: ``gateway_gc_pause_seconds{generation}``.
+"""Garbage-collector pauses, observed (``gateway_gc_pause_seconds{generation}``), and the
+start-up objects kept out of them.
 
 CPython's cyclic collector holds the event loop for as long as a collection takes, and a
-full (generation 2) collection walks every object the collector tracks — with a
-district's registry loaded (170,000 terminals) ~70 ms on a quiet machine (measured with
-``gc.collect()`` after ``load_registry``). Every alarm in flight waits for it, so each
-pause is observed.
+full (generation 2) collection walks every object the collector tracks. With a
+district's registry loaded (170,000 terminals) that is ~250,000 objects, 170,000 of them
+``Terminal`` rows, and ~100 ms per full collection on a quiet machine (measured with
+``gc.collect()`` after building the gateway); under the district's load each held the
+loop 250–500 ms, several times in every nominal 7 minutes of a 170,000-terminal run.
+Every alarm in flight waits for it, so each pause is observed.
 
-Tried at 170,000 terminals and not kept, each measured in the nominal 7 minutes and the
-storm of district runs alone on the machine: freezing the start-up objects (the
-registry above all, ``gc.freeze()``). After a freeze the collector holds few objects,
-so CPython's rule "a full collection when the survivors since the last are a quarter of
-what it holds" fires often — 140 and 169 full collections in two runs, against 45
-without — and each walks whatever is alive at that moment: in the run whose intake fell
-behind they held the loop ≤ 50 ms at the median and up to 1 s, and in both runs with the
-freeze the storm's press → command center p99 was over 3 s (0.5–1.4 s without). With the
-youngest generation's threshold raised to 10,000 as well, young collections took ≤ 25 ms
-at the median and up to 250 ms. Without the freeze a full collection held the loop
-≤ 250 ms at the median, up to 500 ms (45 in 7 minutes): the next thing to shorten.
+So :func:`freeze` runs once start-up has built the gateway, and again whenever a reload
+puts a new registry in force: one collection, then ``gc.freeze()``, which leaves every
+object alive at that moment out of all later collections. The registry never changes
+in place (a reload replaces it whole), so nothing frozen needs collecting; the rows of
+a registry replaced are freed as usual, by reference counting. Measured in 170,000-
+terminal runs alone on the machine (``python -m bench.district --terminals 170000
+--sustain 300 --alarms-per-s 6``), the nominal minutes' full collections: 14 of
+≤ 250 ms at the median and ≤ 500 ms at most without the freeze, 15 of ≤ 10 ms at the
+median and ≤ 50 ms at most with it.
 
-With the gateway's sessions on the lean MQTT client (no paho/aiomqtt objects per
-message) full collections fell to 6–8 in those minutes, each still 250–500 ms. One run
-with the freeze and the oldest generation's threshold at 100 (``gc.set_threshold(700,
-10, 100)``): 3 full collections in the nominal minutes (≤ 10, ≤ 250, ≤ 250 ms), but
-that run was one of the slow-machine runs (brokers and simulator 20 % more CPU for the
-same work, the downlink alone p99 437 ms), so it showed nothing either way; not kept.
+Tried before and not kept, when the gateway's sessions still ran on paho/aiomqtt (each
+message left several of their objects behind): the same freeze made full collections
+come 140–169 times in those minutes instead of 45 — after a freeze the collector holds
+few objects, and CPython collects in full once the survivors since the last full
+collection are a quarter of what it holds — and they walked a heap that per-message
+objects kept large. With the lean MQTT client those objects are gone.
 """
 
 from __future__ import annotations
