@@ -16,8 +16,8 @@ in place (a reload replaces it whole), so nothing frozen needs collecting; the r
 a registry replaced are freed as usual, by reference counting. Measured in 170,000-
 terminal runs alone on the machine (``python -m bench.district --terminals 170000
 --sustain 300 --alarms-per-s 6``), the nominal minutes' full collections: 14 of
-≤ 250 ms at the median and ≤ 500 ms at most without the freeze, 15 of ≤ 10 ms at the
-median and ≤ 50 ms at most with it.
+≤ 250 ms at the median and ≤ 500 ms at most without the freeze; with it, in four runs,
+15–32 of ≤ 10–25 ms at the median and ≤ 50–100 ms at most.
 
 Tried before and not kept, when the gateway's sessions still ran on paho/aiomqtt (each
 message left several of their objects behind): the same freeze made full collections
