@@ -47,13 +47,17 @@ async def post_event(url: str, webhook_id: str, **kwargs: object) -> httpx.Respo
 
 
 async def refused(url: str) -> None:
-    """Return once connections to ``url`` are refused (the listener closes within a tick)."""
+    """Return once connections to ``url`` are refused (the listener closes within a tick).
+    A request the closing listener had already accepted ends unanswered (a read error):
+    that is not yet a refusal, so ask again."""
     async with httpx.AsyncClient() as http:
         while True:
             try:
                 await http.get(f"{url}/healthz", headers={"connection": "close"})
             except httpx.ConnectError:
                 return
+            except (httpx.ReadError, httpx.RemoteProtocolError):
+                pass
             await asyncio.sleep(0.05)
 
 
