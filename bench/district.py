@@ -424,9 +424,7 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
 def _sim_pauses(run: dict[str, Any]) -> str:
     """The simulator's longest collector pause after connecting: a delay its terminals
     saw that no real terminal would (``device_sim/terminals/gcpause.py``)."""
-    cost = run.get("simulator_cost", {})
-    if "gc_pause_longest_s" not in cost:
-        return "—"
+    cost = run["simulator_cost"]
     return f"{cost['gc_pause_longest_s'] * 1e3:,.0f} ({cost['gc_full']})"
 
 

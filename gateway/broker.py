@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gateway.errors import GatewayError
-from gateway.topology import Bridge, BrokerPlan, Listener, bridge_user
+from gateway.topology import DISTRICT, Bridge, BrokerPlan, Listener, bridge_user
 from gateway.zones import DROPPED, bridge_dropped_topic, bridge_state_topic, zone_prefix
 
 #: PROTOCOL.md caps payloads at 2,048 bytes; the longest topic on a district broker is
@@ -297,7 +297,7 @@ def render_conf(
 ) -> str:  # fmt: skip
     """``mosquitto.conf`` for ``plan`` (pure: the files it names are written elsewhere)."""
     limits = settings.town if plan.bridge is not None else settings.gateway_side
-    district = plan.listener("bridges") is not None
+    district = plan.name == DISTRICT
     autosave = settings.district_autosave_interval_s if district else settings.autosave_interval_s
     lines = _globals(limits, files, settings, autosave)
     for item in plan.listeners:
