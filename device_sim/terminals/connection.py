@@ -118,7 +118,9 @@ class Connector:
         self._rng = rng or random.Random()
         self._tls = client_context(broker.ca_file) if broker.ca_file is not None else None
         self._queue: asyncio.Queue[Terminal] = asyncio.Queue()
-        self._timers: Timers[tuple[Terminal, MqttConnection | None]] = Timers()
+        # A terminal: due for a reconnect; a connection: due for its keepalive check.
+        # The objects themselves, not a new pair per due date (see timers.py).
+        self._timers: Timers[Terminal | MqttConnection] = Timers()
         self._next_slot = 0.0
         self._closing = False
         self._open: set[MqttConnection] = set()
@@ -198,7 +200,7 @@ class Connector:
         assert conn is not None
         # Spread the keepalive checks instead of lining them up behind the connect burst.
         first_check = conn.keepalive_s * self._rng.uniform(0.5, 0.75)
-        self._timers.add(self._clock() + first_check, (terminal, conn))
+        self._timers.add(self._clock() + first_check, conn)
 
     def _failed(self, terminal: Terminal, reason: str) -> None:
         self._events.connect_failed(terminal, reason)
@@ -210,20 +212,23 @@ class Connector:
             return
         now = self._clock()
         at = max(now + self._retry.delay(max(terminal.failures - 1, 0)), terminal.offline_until)
-        self._timers.add(at, (terminal, None))
+        self._timers.add(at, terminal)
 
     # --- due dates ----------------------------------------------------------------------
 
     def tick(self, now: float) -> None:
         """Run what is due: reconnects and keepalive checks."""
         monotonic = time.monotonic()
-        for terminal, conn in self._timers.pop_due(now):
-            if conn is None:
-                self._enqueue(terminal)
-            elif terminal.conn is conn:
-                wait = conn.keepalive(monotonic)
+        for due in self._timers.pop_due(now):
+            if isinstance(due, Terminal):
+                self._enqueue(due)
+                continue
+            terminal = due.tag
+            assert isinstance(terminal, Terminal)
+            if terminal.conn is due:  # not a connection closed since
+                wait = due.keepalive(monotonic)
                 if wait is not None:
-                    self._timers.add(now + wait, (terminal, conn))
+                    self._timers.add(now + wait, due)
 
     # --- mqtt.Listener ------------------------------------------------------------------
 

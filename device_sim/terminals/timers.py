@@ -1,4 +1,12 @@
-"""Due dates for thousands of terminals in one heap, polled by one scheduler task."""
+"""Due dates for thousands of terminals in one heap, polled by one scheduler task.
+
+The heap holds ``(due, order)`` only and the items sit in a dict by ``order``: a tuple
+of a float and an int is one the cyclic collector stops tracking at its first look,
+while ``(due, order, item)`` would stay tracked as long as it is due. A fleet re-arms
+every terminal's periodic reports and keepalive checks all the time, and those entries,
+alive for a minute, would reach the oldest generation and bring on full collections of
+the whole process (each one a pause for every terminal in it).
+"""
 
 from __future__ import annotations
 
@@ -10,10 +18,15 @@ T = TypeVar("T")
 
 
 class Timers(Generic[T]):
-    """A min-heap of ``(due, item)``; items due at the same time keep insertion order."""
+    """A min-heap of due dates; items due at the same time keep insertion order.
+
+    Items are kept as given: an owner that re-arms the same object (rather than a new
+    one per due date) adds nothing for the collector to walk.
+    """
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, T]] = []
+        self._heap: list[tuple[float, int]] = []
+        self._items: dict[int, T] = {}
         self._order = itertools.count()
 
     def __len__(self) -> int:
@@ -21,13 +34,16 @@ class Timers(Generic[T]):
 
     def add(self, due: float, item: T) -> None:
         """Make ``item`` due at ``due``."""
-        heapq.heappush(self._heap, (due, next(self._order), item))
+        order = next(self._order)
+        self._items[order] = item
+        heapq.heappush(self._heap, (due, order))
 
     def pop_due(self, now: float, limit: int | None = None) -> list[T]:
         """Remove and return the items due at or before ``now``, earliest first."""
         due: list[T] = []
-        while self._heap and self._heap[0][0] <= now and (limit is None or len(due) < limit):
-            due.append(heapq.heappop(self._heap)[2])
+        heap, items = self._heap, self._items
+        while heap and heap[0][0] <= now and (limit is None or len(due) < limit):
+            due.append(items.pop(heapq.heappop(heap)[1]))
         return due
 
     def next_due(self) -> float | None:
@@ -37,3 +53,4 @@ class Timers(Generic[T]):
     def clear(self) -> None:
         """Forget every item."""
         self._heap.clear()
+        self._items.clear()

@@ -99,7 +99,11 @@ class AlertBook:
 
     def __init__(self) -> None:
         self._alerts: dict[str, dict[str, AlertRecord]] = {}
-        self._reports: dict[tuple[str, str], HealthReport] = {}
+        # ``(sent_at, dangerous)`` by ``(terminal_id, report_id)``: plain tuples of atoms,
+        # which the cyclic collector stops tracking (a class instance, even a named
+        # tuple, it tracks for good). A district process keeps ~57 new ones a second
+        # for the whole run; tracked, they would fill its oldest generation.
+        self._reports: dict[tuple[str, str], tuple[float, bool]] = {}
         self._unreceived = 0
         self.pressed = 0  # alerts pressed (not raised from vitals)
         self.reached: Counter[Stage] = Counter()  # pressed alerts by stage reached
@@ -153,12 +157,12 @@ class AlertBook:
 
     def add_report(self, terminal_id: str, report_id: str, report: HealthReport) -> None:
         """Remember a health report sent by ``terminal_id``."""
-        self._reports[terminal_id, report_id] = report
+        self._reports[terminal_id, report_id] = (report.sent_at, report.dangerous)
 
     def reports(self) -> Iterator[tuple[str, str, HealthReport]]:
         """Every health report sent: ``(terminal_id, report_id, report)``."""
-        for (terminal_id, report_id), report in self._reports.items():
-            yield terminal_id, report_id, report
+        for (terminal_id, report_id), (sent_at, dangerous) in self._reports.items():
+            yield terminal_id, report_id, HealthReport(sent_at, dangerous)
 
     def on_ack(
         self,
@@ -189,7 +193,7 @@ class AlertBook:
         report = self._reports.get((terminal_id, alert_id.removeprefix(VITALS_PREFIX)))
         if report is None:
             return None
-        record = AlertRecord(terminal_id, alert_id, VITALS, report.sent_at)
+        record = AlertRecord(terminal_id, alert_id, VITALS, report[0])
         self.add(record)
         return record
 

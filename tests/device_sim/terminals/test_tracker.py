@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from device_sim.terminals.tracker import (
@@ -95,3 +97,16 @@ def test_ack_of_a_vitals_alert_creates_its_record() -> None:
     assert book.pressed == 0
     assert book.unreceived == 0
     assert book.on_ack("t1", "v-unknown", Stage.RECEIVED, 52.0) is AckOutcome.UNKNOWN
+
+
+def test_health_reports_kept_for_matching_leave_the_collector_nothing_to_walk() -> None:
+    """Every health report stays in the book for the run (~57 a second per process of a
+    district run): they must not pile up in the collector's oldest generation."""
+    book = AlertBook()
+    gc.collect()
+    before = len(gc.get_objects())
+    for i in range(1000):
+        book.add_report("t1", f"h1-{i:04d}", HealthReport(sent_at=float(i), dangerous=False))
+    gc.collect()
+    assert len(gc.get_objects()) - before < 50
+    assert sum(1 for _ in book.reports()) == 1000
