@@ -44,9 +44,11 @@ from rich.console import Console
 from rich.table import Table
 
 from bench.alarm_path import wait_healthy
+from bench.probe import UplinkProbe
 from bench.procstat import MACHINE, STOLEN, Sampler
 from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
+from device_sim.terminals.stats import LatencyStats
 from device_sim.terminals.summary import SPLIT
 
 PY = sys.executable
@@ -201,6 +203,13 @@ class District:
             raise RuntimeError(f"gateway did not become healthy:\n{proc.tail()}") from None
         return proc, http_port
 
+    def probe(self) -> UplinkProbe:
+        """The alarms' own subscriber on the district broker, with the gateway's login."""
+        mqtt = _read_toml(self.site / "gateway.toml")["mqtt"]
+        env = _env_file(self.site / "gateway.env")
+        return UplinkProbe(mqtt["host"], int(mqtt["port"]), env["GATEWAY__MQTT__USERNAME"],
+                           env["GATEWAY__MQTT__PASSWORD"])  # fmt: skip
+
     def center(self) -> tuple[ManagedProcess, int]:
         port = free_port()
         proc = self.start("command-center", [PY, "-m", "device_sim", "command-center",
@@ -236,6 +245,7 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
                   "brokers": [_pid(brokers.process(name)) for name in brokers.names]}  # fmt: skip
         summary_path = root / "terminals.json"
         sampling = Sampler(groups, machine=True)
+        probe = stack.enter_context(d.probe())
         with sampling as sampler, MetricsPoller(http_port, root / "gateway.db") as poll:
             console.print("  connecting and playing district traffic …")
             started, started_wall = time.monotonic(), time.time()
@@ -253,16 +263,21 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
         with httpx.Client(base_url=f"http://127.0.0.1:{center_port}") as http:
             nominal_cc = _center_p99(http, started_wall + connect_s + WARMUP_S, storm_wall)
             storm_cc = _center_p99(http, storm_wall - 1, storm_wall + scale.storm_window_s + 1)
+        uplink = {
+            "nominal": probe.stats(started_wall + connect_s + WARMUP_S, storm_wall),
+            "storm": probe.stats(storm_wall - 1, storm_wall + scale.storm_window_s + 1),
+        }
         stored = _stored_alarms(root / "gateway.db")
         _keep_metrics(http_port, root, poll.texts, started + connect_s + scale.sustain_s)
     return _result(scale, provision_s, summary, sampler, poll, window, ended - started,
-                   nominal_cc, storm_cc, stored)  # fmt: skip
+                   nominal_cc, storm_cc, stored, uplink)  # fmt: skip
 
 
 def _result(
     scale: Scale, provision_s: float, summary: dict[str, Any], sampler: Sampler,
     poll: MetricsPoller, window: tuple[float, float], run_s: float,
     nominal_cc: float | None, storm_cc: float | None, stored: int,
+    uplink: dict[str, LatencyStats],
 ) -> dict[str, Any]:  # fmt: skip
     lat = summary["latency"]
     procs = {name: sampler.window(name, *window) for name in (*sampler.groups, MACHINE, STOLEN)}
@@ -295,6 +310,12 @@ def _result(
         "latency_s": {
             name: {k: v for k, v in stats.items() if k != "samples"} for name, stats in lat.items()
         },
+        # Press → district broker, from the probe beside the gateway (bench/probe.py).
+        **{
+            f"{when}_press_to_district_broker_p99_ms": _ms(stats.p99)
+            for when, stats in uplink.items()
+        },
+        "uplink_probe_s": {when: stats.to_json() for when, stats in uplink.items()},
         "messages_per_s": poll.rate("messages", *window),
         "events_forwarded_per_s": poll.rate("forwarded", *window),
         "db_growth_bytes_per_h": growth,
@@ -407,6 +428,8 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
          "≤ 100"),
         ("  of it: press → gateway's ack p99, nominal, ms",
          lambda r: _f(r.get("nominal_press_to_gateway_ack_p99_ms")), ""),
+        ("    of that: to the district broker, ms",
+         lambda r: _f(r.get("nominal_press_to_district_broker_p99_ms")), ""),
         ("  of it: gateway's ack → terminal p99, nominal, ms",
          lambda r: _f(r.get("nominal_gateway_ack_to_terminal_p99_ms")), ""),
         ("press → received p99, storm, ms", lambda r: _f(r["storm_received_p99_ms"]), "≤ 1000"),
