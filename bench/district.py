@@ -76,8 +76,6 @@ class Scale:
     storm_window_s: float = 10.0
     #: The whole district's nominal presses per second, scaled to the fleet.
     alarms_per_s: float = ALARMS_PER_S
-    #: The simulator's niceness (0: the same CPU priority as the district's parts).
-    simulator_nice: int = 0
 
 
 def port_block(count: int, start: int = 20_000) -> int:
@@ -223,9 +221,8 @@ class District:
         s = self.scale
         alarm_rate = s.alarms_per_s * s.terminals / DISTRICT
         sheet = str(self.site / "credentials.csv")
-        nice = ["nice", "-n", str(s.simulator_nice)] if s.simulator_nice else []
         return self.start("terminals", [
-            *nice, PY, "-m", "device_sim", "terminals", "--credentials", sheet,
+            PY, "-m", "device_sim", "terminals", "--credentials", sheet,
             "--processes", str(max(1, -(-s.terminals // PER_PROCESS))), "--connect-rate", "4000",
             "--connect-timeout", "1200", "--duration", str(s.sustain_s + s.storm_window_s + 20),
             "--status-interval", "60", "--health-interval", "300",
@@ -417,8 +414,6 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
          ""),
         ("simulator RSS, MB", lambda r: _mb(r["processes"]["simulator"]["rss_bytes"]), ""),
         ("  its own GC pauses, longest ms (full)", _sim_pauses, ""),
-        ("  its niceness (CPU priority)",
-         lambda r: str(r["scale"].get("simulator_nice", 0)), ""),
         ("command center CPU, cores",
          lambda r: _f(r["processes"]["command_center"]["cores"], "{:.2f}"), ""),
         ("whole machine busy, cores (of 2)",
@@ -501,18 +496,12 @@ def main() -> None:
         help="the whole district's nominal presses per second, scaled to each fleet (more"
         " nominal alarms: a p99 decided by more of them)",
     )  # fmt: skip
-    parser.add_argument(
-        "--simulator-nice", type=int, default=0, metavar="N",
-        help="run the simulator at niceness N: its 170,000 terminals stand in for devices"
-        " with CPUs of their own, and this lets the brokers and the gateway go first",
-    )  # fmt: skip
     parser.add_argument("--results-dir", type=Path, default=Path("bench/results"))
     args = parser.parse_args()
     scales = None
     if args.terminals:
         scales = [Scale(n, args.sustain or 600, storm=min(args.storm, n),
-                        alarms_per_s=args.alarms_per_s, simulator_nice=args.simulator_nice)
-                  for n in args.terminals]  # fmt: skip
+                        alarms_per_s=args.alarms_per_s) for n in args.terminals]  # fmt: skip
     run(args.results_dir, args.quick, scales)
 
 
