@@ -117,6 +117,7 @@ class Fleet:
             rng=self._rng,
         )
         self._final_cost: Cost | None = None
+        self._scenario_started: float | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
@@ -185,7 +186,7 @@ class Fleet:
                 len(self._behaviour.terminals),
             )
         self._cost.begin_steady()
-        start = self._clock()
+        start = self._scenario_started = self._clock()
         for planned in plan(scenario, self.terminal_ids, self._rng):
             self._behaviour.timers.add(start + planned.at, planned.action)
         await asyncio.sleep(scenario.duration_s)
@@ -326,4 +327,7 @@ class Fleet:
         counters.skipped_offline = stats.skipped_offline
         counters.handler_errors = self._connector.handler_errors
         cost = self._final_cost or self._cost.finish()
-        return summarize(behaviour.book, counters, len(behaviour.terminals), cost)
+        summary = summarize(behaviour.book, counters, len(behaviour.terminals), cost)
+        if self._scenario_started is not None:
+            summary.scenario_started = [self._scenario_started]
+        return summary

@@ -106,6 +106,9 @@ class Summary:
     commands: dict[str, int] = field(default_factory=dict)
     latency: dict[str, LatencyStats] = field(default_factory=dict)
     cost: Cost = field(default_factory=Cost)
+    #: When each process's scenario began (wall clock): its presses and its storm are
+    #: planned from it, and a process starts it once its own terminals are online.
+    scenario_started: list[float] = field(default_factory=list)
     samples: dict[str, list[float]] = field(default_factory=dict)
 
     def to_json(self, *, samples: bool = False) -> dict[str, Any]:
@@ -242,6 +245,7 @@ def merge(parts: Sequence[Summary]) -> Summary:
             elif isinstance(mine, dict) and f.name != "latency":
                 _add_counts(mine, theirs)
         merged.lost_alerts.extend(part.lost_alerts)
+        merged.scenario_started.extend(part.scenario_started)
     merged.lost_alerts = merged.lost_alerts[:LOST_LISTED]
     merged.cost = Cost.merge([part.cost for part in parts])
     merged.latency = {name: LatencyStats.of(vs) for name, vs in merged.samples.items()}

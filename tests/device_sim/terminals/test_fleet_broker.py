@@ -230,7 +230,11 @@ async def test_scenario_runs_to_the_end_and_nothing_is_lost(
     options = {"scenario": scenario, "grace_s": 10.0, "seed": 7, "status_interval_s": 0.5}
     fleet = make_fleet(mosquitto, mosquitto.terminals, mqtt5=mqtt5, **options)
     gateway = GatewayDouble(mosquitto.port, stages=(Stage.RECEIVED, Stage.DELIVERED))
+    before = time.time()
     summary = await play(fleet, gateway)
+    # When the scenario's clock started: every press is planned from it.
+    assert len(summary.scenario_started) == 1
+    assert before <= summary.scenario_started[0] <= time.time()
     assert summary.alerts_sent >= 4
     assert summary.alerts_by_kind.get("emergency", 0) >= 4
     assert summary.lost == 0

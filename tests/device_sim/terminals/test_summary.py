@@ -66,6 +66,17 @@ def test_merge_adds_counts_and_recomputes_percentiles() -> None:
     assert merged.latency["press_to_received"].count == 4
 
 
+def test_merge_keeps_when_each_process_started_its_scenario() -> None:
+    """Each process starts its scenario (and so its storm) once its own terminals are
+    online: a benchmark that splits presses by time needs every process's start."""
+    one = summarize(book_with_alerts(), Counters(), terminals=2)
+    two = summarize(book_with_alerts(), Counters(), terminals=1)
+    one.scenario_started, two.scenario_started = [100.0], [130.5]
+    merged = merge([one, two])
+    assert sorted(merged.scenario_started) == [100.0, 130.5]
+    assert Summary.from_json(merged.to_json()).scenario_started == merged.scenario_started
+
+
 def test_storm_presses_get_their_own_series() -> None:
     book = AlertBook()
     book.add(AlertRecord("t1", "a", "meal", 10.0))
