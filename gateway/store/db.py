@@ -184,6 +184,7 @@ def prepare(path: Path) -> tuple[int, int]:
     """WAL mode, then the schema ladder (see :mod:`gateway.store.schema`). Synchronous."""
     conn = sqlite3.connect(path, isolation_level=None, timeout=10.0)
     try:
+        conn.execute(f"PRAGMA page_size = {schema.PAGE_SIZE}")  # a new file only
         conn.execute("PRAGMA journal_mode = WAL")
         copy = _backup_before_upgrade(conn, path)
         if copy is not None:

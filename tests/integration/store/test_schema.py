@@ -191,3 +191,31 @@ async def test_open_database_reports_a_newer_file_as_a_store_error(tmp_path: Pat
     with pytest.raises(StoreError, match="newer than this gateway"):
         async with open_database(path):
             pass
+
+
+def page_size(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_new_file_has_small_pages(tmp_path: Path) -> None:
+    """A status rewrites its terminal's row and the row's index entries, each on a page
+    of its own: every page a transaction touches goes into the WAL whole, so with 4 KiB
+    pages a ~200-byte status wrote ~16 KiB."""
+    path = tmp_path / "gateway.db"
+    prepare(path)
+    assert page_size(path) == schema.PAGE_SIZE == 1024
+
+
+def test_a_file_with_other_pages_keeps_them(tmp_path: Path) -> None:
+    """SQLite changes the page size of a file in WAL mode only by rebuilding it; an
+    existing file is opened and upgraded as it is."""
+    path = make_file(tmp_path / "gateway.db", RELEASED[-1])
+    before = page_size(path)
+    assert before != schema.PAGE_SIZE
+    prepare(path)
+    assert page_size(path) == before
+    assert user_version(path) == schema.LATEST
