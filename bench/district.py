@@ -99,16 +99,19 @@ TEXT_EVERY_S = 20.0
 
 
 class MetricsPoller:
-    """Polls the gateway's /metrics and the database's size every few seconds."""
+    """Polls the gateway's /metrics, the database's size and the bytes the gateway has
+    written (``/proc/PID/io``: its WAL and database writes, and its logs) every few
+    seconds."""
 
     NAMES = ("gateway_messages_total", "gateway_deliveries_total")
 
-    def __init__(self, http_port: int, db: Path, interval_s: float = 5.0) -> None:
+    def __init__(self, http_port: int, db: Path, pid: int, interval_s: float = 5.0) -> None:
         self.samples: list[tuple[float, dict[str, float]]] = []
         #: The whole /metrics text now and then, to keep the one from before the storm.
         self.texts: list[tuple[float, str]] = []
         self._url = f"http://127.0.0.1:{http_port}/metrics"
         self._db = db
+        self._io = Path(f"/proc/{pid}/io")
         self._interval = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -124,6 +127,11 @@ class MetricsPoller:
     def _read(self, http: httpx.Client) -> dict[str, float]:
         files = (self._db, self._db.with_name(self._db.name + "-wal"))
         found = {"db_bytes": float(sum(p.stat().st_size for p in files if p.exists()))}
+        try:
+            io = dict(line.split(": ") for line in self._io.read_text().splitlines())
+            found["written"] = float(io["wchar"])
+        except (OSError, KeyError, ValueError):
+            pass
         try:
             text = http.get(self._url, timeout=10).text
         except httpx.HTTPError:
@@ -247,7 +255,8 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
         summary_path = root / "terminals.json"
         sampling = Sampler(groups, machine=True)
         probe = stack.enter_context(d.probe())
-        with sampling as sampler, MetricsPoller(http_port, root / "gateway.db") as poll:
+        polling = MetricsPoller(http_port, root / "gateway.db", _pid(gateway))
+        with sampling as sampler, polling as poll:
             console.print("  connecting and playing district traffic …")
             started, started_wall = time.monotonic(), time.time()
             sim = d.terminals(summary_path)
@@ -339,6 +348,7 @@ def _result(
         "messages_per_s": poll.rate("messages", *window),
         "events_forwarded_per_s": poll.rate("forwarded", *window),
         "db_growth_bytes_per_h": growth,
+        "gateway_written_bytes_per_s": poll.rate("written", *window),
     }
 
 
@@ -458,6 +468,8 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
         ("press → command center p99, storm, ms", lambda r: _f(r["storm_center_p99_ms"]),
          "≤ 2000"),
         ("database growth, MB/h", lambda r: _mb(r["db_growth_bytes_per_h"]), ""),
+        ("gateway writes, MB/s", lambda r: _mb(r.get("gateway_written_bytes_per_s", math.nan)),
+         ""),
     ]  # fmt: skip
     for name, cell, target in rows:
         table.add_row(name, *(cell(run) for run in runs), target)
