@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from device_sim.terminals.gcpause import PauseWatch
+from device_sim.terminals.gcpause import PauseWatch, settle
 
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -144,6 +144,7 @@ class CostMeter:
     def begin_steady(self) -> None:
         """The steady phase starts now (if it has not yet)."""
         if self._steady is None:
+            settle()
             self._pauses.start()
             self._steady = (time.monotonic(), cpu_seconds())
 
