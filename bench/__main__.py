@@ -6,13 +6,14 @@ import argparse
 import json
 from pathlib import Path
 
-from bench import alarm_path, cameras, console, district, flood, terminal_cost
+from bench import alarm_path, cameras, console, district, flood, store_pages, terminal_cost
 
 RUNNERS = {
     "alarm_path": alarm_path.run,
     "cameras": cameras.run,
     "console": console.run,
     "flood": flood.run,
+    "store_pages": store_pages.run,
     "terminal_cost": terminal_cost.run_default,
     "district": district.run_quick,
 }

@@ -126,25 +126,30 @@ def _row(s: Seen, prior: tuple[Any, ...] | None) -> tuple[Any, ...]:
     return (*row[:3], *kept)
 
 
+#: What a terminal's status (or any message) writes: its row of ``terminal_state``, with
+#: ``(terminal_id, last_seen, will_at, battery_pct, signal_dbm, firmware,
+#: last_selftest_at)``; the bulk of the district's writes (``bench/store_pages.py``).
+SEEN_UPSERT = (
+    "INSERT INTO terminal_state (terminal_id, last_seen, will_at, battery_pct, signal_dbm,"
+    " firmware, last_selftest_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (terminal_id) DO UPDATE SET"
+    " last_seen = max(last_seen, excluded.last_seen),"
+    " will_at = excluded.will_at,"
+    " battery_pct = coalesce(excluded.battery_pct, battery_pct),"
+    " signal_dbm = coalesce(excluded.signal_dbm, signal_dbm),"
+    " firmware = coalesce(excluded.firmware, firmware),"
+    " last_selftest_at = coalesce(excluded.last_selftest_at, last_selftest_at),"
+    " selftest_missed = CASE WHEN excluded.last_selftest_at IS NULL"
+    "   THEN selftest_missed ELSE 0 END"
+)
+
+
 async def _record_seen(conn: aiosqlite.Connection, seen: Sequence[Seen]) -> None:
     # One row per terminal and batch: a busy batch holds many messages of few terminals.
     rows: dict[str, tuple[Any, ...]] = {}
     for s in seen:
         rows[s.terminal_id] = _row(s, rows.get(s.terminal_id))
-    await conn.executemany(
-        "INSERT INTO terminal_state (terminal_id, last_seen, will_at, battery_pct, signal_dbm,"
-        " firmware, last_selftest_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-        " ON CONFLICT (terminal_id) DO UPDATE SET"
-        " last_seen = max(last_seen, excluded.last_seen),"
-        " will_at = excluded.will_at,"
-        " battery_pct = coalesce(excluded.battery_pct, battery_pct),"
-        " signal_dbm = coalesce(excluded.signal_dbm, signal_dbm),"
-        " firmware = coalesce(excluded.firmware, firmware),"
-        " last_selftest_at = coalesce(excluded.last_selftest_at, last_selftest_at),"
-        " selftest_missed = CASE WHEN excluded.last_selftest_at IS NULL"
-        "   THEN selftest_missed ELSE 0 END",
-        list(rows.values()),
-    )
+    await conn.executemany(SEEN_UPSERT, list(rows.values()))
 
 
 def _answers(plan: IntakePlan, before: dict[tuple[str, str], aiosqlite.Row]) -> list[StageUpdate]:

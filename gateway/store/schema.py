@@ -22,12 +22,13 @@ Step = Sequence[str] | Callable[[sqlite3.Connection], None]
 #: Bytes per page of a new file (SQLite's default is 4,096). A transaction writes every
 #: page it touched into the WAL whole, and the district's traffic is mostly statuses,
 #: each rewriting one terminal's row and its index entries on pages of their own: with
-#: 4 KiB pages a ~200-byte status wrote ~16 KiB into the WAL, with 1 KiB pages ~5.5 KiB,
-#: and its transactions took ~25 % less time (170,000 terminals, batches of 15 random
-#: ones). Rows above ~1,000 bytes (an event's JSON) take overflow pages; they are
-#: written once, at the end of their table, so the smaller pages cost them little. An
-#: existing file keeps its page size: in WAL mode SQLite changes it only by rebuilding
-#: the whole file (``VACUUM``).
+#: 4 KiB pages a ~200-byte status wrote ~16.4 KiB into the WAL, with 1 KiB pages ~5.5
+#: KiB, in about the same time (0.83–1.06 × over three runs of ``bench/store_pages.py``:
+#: 170,000 terminals, transactions of 15 random ones); 2 KiB pages wrote 9.5 KiB. In
+#: the 170,000-terminal district the gateway wrote 19–20 MB/s instead of 50. Rows above
+#: ~1,000 bytes (an event's JSON) take overflow pages; they are written once, at the end
+#: of their table, so the smaller pages cost them little. An existing file keeps its
+#: page size: in WAL mode SQLite changes it only by rebuilding the whole file.
 PAGE_SIZE = 1024
 
 # -- 0 → 1: the first released schema ------------------------------------------------
