@@ -19,17 +19,19 @@ from gateway.errors import StoreError
 
 Step = Sequence[str] | Callable[[sqlite3.Connection], None]
 
-#: Bytes per page of a new file (SQLite's default is 4,096). A transaction writes every
-#: page it touched into the WAL whole, and the district's traffic is mostly statuses,
-#: each rewriting one terminal's row and its index entries on pages of their own: with
-#: 4 KiB pages a ~200-byte status wrote ~16.4 KiB into the WAL, with 1 KiB pages ~5.5
-#: KiB, in about the same time (0.83–1.06 × over three runs of ``bench/store_pages.py``:
-#: 170,000 terminals, transactions of 15 random ones); 2 KiB pages wrote 9.5 KiB. In
-#: the 170,000-terminal district the gateway wrote 19–20 MB/s instead of 50. Rows above
-#: ~1,000 bytes (an event's JSON) take overflow pages; they are written once, at the end
-#: of their table, so the smaller pages cost them little. An existing file keeps its
-#: page size: in WAL mode SQLite changes it only by rebuilding the whole file.
-PAGE_SIZE = 1024
+#: Bytes per page of a new file (SQLite's usual default is 4,096). A transaction writes
+#: every page it touched into the WAL whole, and the district's traffic is mostly
+#: statuses, each rewriting one terminal's row and its index entries on pages of their
+#: own, so smaller pages write less: per status 16.4 KiB with 4 KiB pages, 9.5 with
+#: 2 KiB, 5.5 with 1 KiB, and 2 KiB pages gave the fastest transactions (0.80–0.89 × the
+#: time of 4 KiB ones; three runs of ``bench/store_pages.py``). In the 170,000-terminal
+#: district the gateway wrote 50 MB/s with 4 KiB pages, 32 with 2 KiB, 19–20 with 1 KiB.
+#: Saturated intake, whose large batches share pages anyway, gains nothing from them:
+#: with forwarding on, 6,662 msg/s with 4 KiB pages, 5,663 with 2 KiB, 4,689 with 1 KiB
+#: (``bench/alarm_path.py``, one run each; 3,300–5,200 in four earlier runs with 4 KiB),
+#: so 1 KiB pages, lowest there, were not kept. An existing file keeps its page size (in
+#: WAL mode SQLite changes it only by rebuilding the whole file).
+PAGE_SIZE = 2048
 
 # -- 0 → 1: the first released schema ------------------------------------------------
 _V1 = (
