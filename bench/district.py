@@ -46,7 +46,7 @@ from rich.table import Table
 
 from bench.alarm_path import wait_healthy
 from bench.probe import UplinkProbe
-from bench.procstat import MACHINE, STOLEN, Sampler
+from bench.procstat import MACHINE, STOLEN, Sampler, written_bytes
 from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
 from device_sim.terminals.stats import LatencyStats
@@ -111,7 +111,7 @@ class MetricsPoller:
         self.texts: list[tuple[float, str]] = []
         self._url = f"http://127.0.0.1:{http_port}/metrics"
         self._db = db
-        self._io = Path(f"/proc/{pid}/io")
+        self._pid = pid
         self._interval = interval_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -127,11 +127,9 @@ class MetricsPoller:
     def _read(self, http: httpx.Client) -> dict[str, float]:
         files = (self._db, self._db.with_name(self._db.name + "-wal"))
         found = {"db_bytes": float(sum(p.stat().st_size for p in files if p.exists()))}
-        try:
-            io = dict(line.split(": ") for line in self._io.read_text().splitlines())
-            found["written"] = float(io["wchar"])
-        except (OSError, KeyError, ValueError):
-            pass
+        written = written_bytes(self._pid)
+        if written is not None:
+            found["written"] = float(written)
         try:
             text = http.get(self._url, timeout=10).text
         except httpx.HTTPError:
@@ -267,11 +265,9 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
         if sim.proc.returncode != 0 or not summary_path.exists():
             raise RuntimeError(f"terminal simulator failed:\n{sim.tail()}")
         summary = json.loads(summary_path.read_text())
-        connect_s = float(summary["cost"]["connect_s"] or math.nan)
         nominal, storm = press_windows(
-            summary.get("scenario_started") or [started_wall + connect_s],
-            scale.sustain_s, scale.storm_window_s,
-        )  # fmt: skip
+            summary["scenario_started"], scale.sustain_s, scale.storm_window_s
+        )
         # The same nominal minutes on the monotonic clock the samplers use.
         window = (nominal[0] - started_wall + started, nominal[1] - started_wall + started)
         with httpx.Client(base_url=f"http://127.0.0.1:{center_port}") as http:

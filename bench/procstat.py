@@ -30,6 +30,19 @@ def usage(pid: int) -> Usage:
     return (int(fields[11]) + int(fields[12])) / _TICK, resident * _PAGE
 
 
+def written_bytes(pid: int | str = "self") -> int | None:
+    """Bytes the process has written so far (``wchar`` of ``/proc/PID/io``: every write
+    system call, files and sockets alike); ``None`` once it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/io").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    return None
+
+
 def tree(pid: int) -> list[int]:
     """``pid`` and its descendants, as they are now."""
     found, todo = [], [pid]

@@ -19,12 +19,14 @@ import random
 import sqlite3
 import tempfile
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+from bench.procstat import written_bytes
 from device_sim.terminals.stats import LatencyStats
 from gateway.store import schema
 from gateway.store.intake import SEEN_UPSERT
@@ -37,11 +39,10 @@ CHECKPOINT_EVERY = 230
 
 
 def _written() -> int:
-    """Bytes this process has written so far (``wchar``: every write system call)."""
-    for line in Path("/proc/self/io").read_text().splitlines():
-        if line.startswith("wchar:"):
-            return int(line.split()[1])
-    raise RuntimeError("/proc/self/io has no wchar")
+    written = written_bytes()
+    if written is None:
+        raise RuntimeError("/proc/self/io has no wchar")
+    return written
 
 
 def measure(path: Path, page_size: int, txns: int, seed: int = 1) -> dict[str, Any]:
@@ -86,17 +87,12 @@ def measure(path: Path, page_size: int, txns: int, seed: int = 1) -> dict[str, A
         "transactions": txns,
         "seconds": elapsed,
         "written_per_status_bytes": written / (txns * PER_TXN),
-        "transaction_s": _stats(LatencyStats.of(times)),
+        # Unrounded: ``LatencyStats.to_json`` rounds to the millisecond, and these are less.
+        "transaction_s": asdict(LatencyStats.of(times)),
         "checkpoint_s": checkpoints,
         "pages": pages,
         "file_bytes": pages * page_size,
     }
-
-
-def _stats(stats: LatencyStats) -> dict[str, Any]:
-    """Count, p50, p90, p99 and max, in seconds, unrounded (transactions take < 1 ms)."""
-    return {"count": stats.count, "p50": stats.p50, "p90": stats.p90, "p99": stats.p99,
-            "max": stats.max}  # fmt: skip
 
 
 def run(results_dir: Path, quick: bool) -> dict[str, Any]:

@@ -36,8 +36,9 @@ the objects that exist once every terminal is connected (``gc.freeze()``) — on
 had a single full collection, but of 1.6 s — and, on top of it, collecting the youngest
 generation on every scheduler tick, which on a quiet machine turned those 50–60 ms
 pauses into 1.2 ms ones but in the district run promoted survivors so fast that 16 full
-collections came, up to 1.5 s each, and press → ``received`` p99 rose to 1.6 s. The
-simulator leaves the collector as CPython sets it.
+collections came, up to 1.5 s each, and press → ``received`` p99 rose to 1.6 s. Beyond
+one full collection when connecting ends (:func:`settle`), the simulator leaves the
+collector as CPython sets it.
 """
 
 from __future__ import annotations
