@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import tempfile
 import time
@@ -25,6 +26,7 @@ import tomli_w
 from rich.console import Console
 from rich.table import Table
 
+from bench.procstat import MACHINE, STOLEN, Sampler
 from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
 from gateway.provision import demo_district, provision_site
@@ -34,6 +36,16 @@ PY = sys.executable
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 TOKEN = "bench-token-0123456789abcdef"
 LOADGENS = 2
+#: How often a throughput phase reads the gateway's count from /metrics. A read costs the
+#: gateway ~13 ms of its event loop (the whole exposition, rendered): read every 50 ms, it
+#: was 27 % of the loop thread's samples (py-spy) in the phase it measured. The rate is
+#: taken between two reads, both inside the phase, so reading less often costs no
+#: precision.
+POLL_S = 0.5
+#: Where the machine's CPU went in a throughput phase, by part (cores, mean over the
+#: phase's measured window), so a ratio below target says which part ran short.
+PARTS = ("receiver", "command_center", "broker", "load_generators", MACHINE, STOLEN)
+HEADERS = ("receiver", "center", "broker", "loadgen", "machine", "stolen")
 
 
 class Bench:
@@ -47,7 +59,12 @@ class Bench:
         )
         self.creds = list(site.passwords.items())
         self.gateway_password = site.gateway_password
-        stack.enter_context(SiteBrokers(root, root / "logs"))
+        self.brokers = stack.enter_context(SiteBrokers(root, root / "logs"))
+
+    def sampler(self, receiver: ManagedProcess) -> Sampler:
+        """CPU of the receiver and the broker, every quarter second (add the rest)."""
+        broker = [_pid(self.brokers.process(name)) for name in self.brokers.names]
+        return Sampler({"receiver": [_pid(receiver)], "broker": broker}, 0.25, machine=True)
 
     def start(
         self, name: str, argv: list[str], env: dict[str, str] | None = None
@@ -68,13 +85,24 @@ class Bench:
         ]  # fmt: skip
 
 
+def _pid(proc: ManagedProcess) -> int:
+    assert proc.proc is not None
+    return proc.proc.pid
+
+
+def cpu_split(sampler: Sampler, start: float, end: float) -> dict[str, float]:
+    """Each running part's mean cores over [start, end]."""
+    running = [part for part in PARTS if part in sampler.groups or part in (MACHINE, STOLEN)]
+    return {part: sampler.window(part, start, end)["cores"] for part in running}
+
+
 def _wait(procs: list[ManagedProcess], timeout: float) -> None:
     for proc in procs:
         assert proc.proc is not None
         proc.proc.wait(timeout=timeout)
 
 
-def baseline(bench: Bench, messages: int, client: str = "aiomqtt") -> dict[str, float]:
+def baseline(bench: Bench, messages: int, client: str = "aiomqtt") -> dict[str, Any]:
     """(a) / (a') the bare consumer's receive rate with ``client``."""
     ready = bench.root / f"consumer-{client}.ready"
     consumer = bench.start(f"consumer-{client}", [
@@ -84,12 +112,32 @@ def baseline(bench: Bench, messages: int, client: str = "aiomqtt") -> dict[str, 
     deadline = time.monotonic() + 30
     while not ready.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    _wait(bench.loadgen(messages, "a" if client == "aiomqtt" else "l"), 600)
-    assert consumer.proc is not None
-    consumer.proc.wait(timeout=600)
-    result = json.loads(consumer.log_path.read_text().strip().splitlines()[-1])
+    with bench.sampler(consumer) as sampler:
+        loaders = bench.loadgen(messages, "a" if client == "aiomqtt" else "l")
+        sampler.add("load_generators", [_pid(p) for p in loaders])
+        _wait(loaders, 600)
+        assert consumer.proc is not None
+        consumer.proc.wait(timeout=600)
+    result = _last_json(consumer)
     return {"messages": result["messages"], "seconds": result["seconds"],
-            "rate": result["messages"] / result["seconds"]}  # fmt: skip
+            "rate": result["messages"] / result["seconds"], **offered(loaders),
+            "cpu_cores": cpu_split(sampler, result["first"], result["last"])}  # fmt: skip
+
+
+def _last_json(proc: ManagedProcess) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(proc.log_path.read_text().strip().splitlines()[-1])
+    return doc
+
+
+def offered(loaders: list[ManagedProcess]) -> dict[str, float]:
+    """What the load generators offered: their messages over the longest one's time from
+    first publish to last PUBACK. A receiver that took fewer messages than were sent was
+    the limit (the broker dropped what overflowed its queue for it); one that took them
+    all, at the offer's rate, did not reach its own."""
+    done = [_last_json(proc) for proc in loaders]
+    sent = sum(int(doc["messages"]) for doc in done)
+    return {"offered_rate": sent / max(float(doc["seconds"]) for doc in done),
+            "sent": float(sent)}  # fmt: skip
 
 
 def start_gateway(
@@ -149,7 +197,7 @@ def processed(http: httpx.Client) -> float:
     return total
 
 
-def gateway_throughput(bench: Bench, messages: int, webhook: bool) -> dict[str, float]:
+def gateway_throughput(bench: Bench, messages: int, webhook: bool) -> dict[str, Any]:
     """(b) messages stored (and alerts acked) per second, measured from /metrics.
 
     With ``webhook`` every event is also forwarded (batched signed webhooks) to a
@@ -158,31 +206,36 @@ def gateway_throughput(bench: Bench, messages: int, webhook: bool) -> dict[str, 
     name = "b-forwarding" if webhook else "b-intake"
     center_port = free_port()
     gateway, http_port = start_gateway(bench, f"gateway-{name}", center_port, webhook)
+    sampling = bench.sampler(gateway)
     if webhook:
         env = {"PATH": "/usr/bin:/bin", "CC_WEBHOOK_SECRET": SECRET, "CC_GATEWAY_TOKEN": TOKEN}
-        bench.start(f"center-{name}", [PY, "-m", "device_sim", "command-center", "--port",
-                    str(center_port)], env).wait_port("127.0.0.1", center_port)  # fmt: skip
-    with httpx.Client(base_url=f"http://127.0.0.1:{http_port}") as http:
+        center = bench.start(f"center-{name}", [PY, "-m", "device_sim", "command-center",
+                             "--port", str(center_port)], env)  # fmt: skip
+        center.wait_port("127.0.0.1", center_port)
+        sampling.add("command_center", [_pid(center)])
+    with httpx.Client(base_url=f"http://127.0.0.1:{http_port}") as http, sampling as sampler:
         loaders = bench.loadgen(messages, "b" if webhook else "c")
-        first, last = None, (time.perf_counter(), 0.0)
+        sampler.add("load_generators", [_pid(p) for p in loaders])
+        first, last = None, (time.monotonic(), 0.0)
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
             count = processed(http)
-            now = time.perf_counter()
+            now = time.monotonic()
             if first is None and count > 0:
                 first = (now, count)
             if count > last[1]:
                 last = (now, count)
             if count >= messages or (first and now - last[0] > 10):
                 break
-            time.sleep(0.05)
+            time.sleep(POLL_S)
         now, count = last
         _wait(loaders, 60)
     assert first is not None
     seconds = now - first[0]
     done = count - first[1]
     gateway.stop()
-    return {"messages": count, "seconds": seconds, "rate": done / seconds}
+    return {"messages": count, "seconds": seconds, "rate": done / seconds,
+            **offered(loaders), "cpu_cores": cpu_split(sampler, first[0], now)}  # fmt: skip
 
 
 def latency(bench: Bench, name: str, extra: list[str], terminals: int) -> dict[str, Any]:
@@ -300,6 +353,33 @@ def _report(console: Console, r: dict[str, Any]) -> None:
         table.add_row(f"{name}: press→received p99 ms", f"{run_['received_p99_ms']:.0f}", target_rx)
         table.add_row(f"{name}: press→center p99 ms", f"{run_['center_p99_ms']:.0f}", target_cc)
     console.print(table)
+    console.print(_cpu_table(r))
+
+
+def _cpu_table(r: dict[str, Any]) -> Table:
+    """Each throughput phase: what was offered, what the receiver took, and what each part
+    used meanwhile. A receiver that took all that was offered at the offer's rate did
+    not reach its own limit; with the machine near two cores, a ratio is the share the
+    other parts left."""
+    table = Table(title="Throughput phases: offer, intake, and CPU by part (cores)")
+    for name in ("phase", "offered/s", "taken/s", "of sent", *HEADERS):
+        table.add_column(name, justify="left" if name == "phase" else "right")
+    phases = (("(a)", "baseline_consumer"), ("(a')", "baseline_lean_consumer"),
+              ("(b)", "gateway_intake"), ("(b')", "gateway_intake_without_forwarding"))  # fmt: skip
+    for label, key in phases:
+        phase = r[key]
+        cores = phase.get("cpu_cores", {})
+        sent = phase.get("sent")
+        table.add_row(
+            label, f"{phase.get('offered_rate', math.nan):.0f}", f"{phase['rate']:.0f}",
+            f"{phase['messages'] / sent:.1%}" if sent else "—",
+            *(_cores(cores.get(part)) for part in PARTS),
+        )  # fmt: skip
+    return table
+
+
+def _cores(value: float | None) -> str:
+    return "—" if value is None or value != value else f"{value:.2f}"  # NaN: not running
 
 
 def main() -> None:

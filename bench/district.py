@@ -51,6 +51,7 @@ from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
 from device_sim.terminals.stats import LatencyStats
 from device_sim.terminals.summary import SPLIT
+from gateway.topology import DISTRICT as DISTRICT_BROKER
 
 PY = sys.executable
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -249,7 +250,9 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
         center, center_port = d.center()
         gateway, http_port = d.gateway(center_port)
         groups = {"gateway": [_pid(gateway)], "command_center": [_pid(center)],
-                  "brokers": [_pid(brokers.process(name)) for name in brokers.names]}  # fmt: skip
+                  "brokers": [_pid(brokers.process(name)) for name in brokers.names],
+                  # every alarm and every ack passes this one single-threaded process
+                  "district_broker": [_pid(brokers.process(DISTRICT_BROKER))]}  # fmt: skip
         summary_path = root / "terminals.json"
         sampling = Sampler(groups, machine=True)
         probe = stack.enter_context(d.probe())
@@ -446,6 +449,10 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
          lambda r: _f(r["processes"].get(MACHINE, {}).get("cores"), "{:.2f}"), ""),
         ("  stolen by the hypervisor, cores",
          lambda r: _f(r["processes"].get(STOLEN, {}).get("cores"), "{:.2f}"), ""),
+        ("  share of time a task waited for a core",
+         lambda r: _f(r["processes"].get(MACHINE, {}).get("waiting"), "{:.0%}"), ""),
+        ("waited for a core per run, ms: gateway / district broker / all brokers /"
+         " simulator", _waits, ""),
         ("messages into the gateway /s", lambda r: _f(r["messages_per_s"]), ""),
         ("events forwarded /s", lambda r: _f(r["events_forwarded_per_s"]), ""),
         ("alarms sent / stored / lost",
@@ -470,6 +477,14 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
     for name, cell, target in rows:
         table.add_row(name, *(cell(run) for run in runs), target)
     console.print(table)
+
+
+def _waits(run: dict[str, Any]) -> str:
+    """The scheduler's mean delay each time a part's thread became runnable: what a
+    message met at each hop besides the work itself (all parts share two cores)."""
+    procs = run["processes"]
+    parts = ("gateway", "district_broker", "brokers", "simulator")
+    return " / ".join(_f(procs.get(part, {}).get("wait_per_run_ms"), "{:.1f}") for part in parts)
 
 
 def _sim_pauses(run: dict[str, Any]) -> str:
