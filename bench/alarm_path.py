@@ -45,7 +45,8 @@ POLL_S = 0.5
 #: Where the machine's CPU went in a throughput phase, by part (cores, mean over the
 #: phase's measured window), so a ratio below target says which part ran short.
 PARTS = ("receiver", "command_center", "broker", "load_generators", MACHINE, STOLEN)
-HEADERS = ("receiver", "center", "broker", "loadgen", "machine", "stolen")
+#: Their column heads, short enough for an 80-column table.
+HEADERS = ("recv", "cc", "broker", "load", "all", "steal")
 
 
 class Bench:
@@ -357,12 +358,16 @@ def _report(console: Console, r: dict[str, Any]) -> None:
 
 
 def _cpu_table(r: dict[str, Any]) -> Table:
-    """Each throughput phase: what was offered, what the receiver took, and what each part
-    used meanwhile. A receiver that took all that was offered at the offer's rate did
-    not reach its own limit; with the machine near two cores, a ratio is the share the
-    other parts left."""
+    """Each throughput phase: what was offered and what the receiver took (msg/s), the
+    share of all that was sent it took, and the cores each part used meanwhile: recv
+    (the consumer or the gateway), cc (the command center), the broker, the load
+    generators, all (the whole machine) and steal (by the hypervisor).
+
+    A receiver that took less than all was the limit (the broker dropped the overflow);
+    one that took all, at the offer's rate, was not. With the machine near two cores, a
+    rate is also what the other parts left of them."""
     table = Table(title="Throughput phases: offer, intake, and CPU by part (cores)")
-    for name in ("phase", "offered/s", "taken/s", "of sent", *HEADERS):
+    for name in ("phase", "offer", "took", "share", *HEADERS):
         table.add_column(name, justify="left" if name == "phase" else "right")
     phases = (("(a)", "baseline_consumer"), ("(a')", "baseline_lean_consumer"),
               ("(b)", "gateway_intake"), ("(b')", "gateway_intake_without_forwarding"))  # fmt: skip
