@@ -172,8 +172,17 @@ async def test_a_change_of_fault_kind_reaches_the_command_center(
                 async with asyncio.timeout(60):
                     await d.center.wait_for(lambda _: bool(of("camera.fault")))
                 await show("black")
-                async with asyncio.timeout(60):
-                    await d.center.wait_for(lambda _: bool(of("camera.fault_changed")))
+                try:
+                    async with asyncio.timeout(60):
+                        await d.center.wait_for(lambda _: bool(of("camera.fault_changed")))
+                except TimeoutError:  # say what the monitor saw, for the next look
+                    [view] = [v for v in monitor.cameras() if v.camera_id == camera_id]
+                    seen = [(e.type, e.data.get("kinds")) for e in d.center.events]
+                    raise AssertionError(
+                        f"no fault_changed in 60 s: camera {view.phase}, faults"
+                        f" {[f.kind for f in view.faults]}, outcome {view.outcome},"
+                        f" incident {view.incident}; the center got {seen}"
+                    ) from None
         [fault], [changed] = of("camera.fault"), of("camera.fault_changed")
         assert {f["kind"] for f in fault.data["faults"]} == {"frozen"}
         assert changed.data["previous_kinds"] == ["frozen"]
