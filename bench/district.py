@@ -277,10 +277,12 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
             nominal_cc = _center_p99(http, *nominal)
             storm_cc = _center_p99(http, *storm)
         uplink = {"nominal": probe.stats(*nominal), "storm": probe.stats(*storm)}
-        stored = _stored_alarms(root / "gateway.db")
+        alarms, arrivals = _stored_alarms(root / "gateway.db"), probe.arrivals()
+        onward_ = {"nominal": onward(arrivals, alarms, nominal),
+                   "storm": onward(arrivals, alarms, storm)}  # fmt: skip
         _keep_metrics(http_port, root, poll.texts, window[1])
     return _result(scale, provision_s, summary, sampler, poll, window, ended - started,
-                   nominal_cc, storm_cc, stored, uplink)  # fmt: skip
+                   nominal_cc, storm_cc, len(alarms), uplink, onward_)  # fmt: skip
 
 
 def press_windows(
@@ -305,7 +307,7 @@ def _result(
     scale: Scale, provision_s: float, summary: dict[str, Any], sampler: Sampler,
     poll: MetricsPoller, window: tuple[float, float], run_s: float,
     nominal_cc: float | None, storm_cc: float | None, stored: int,
-    uplink: dict[str, LatencyStats],
+    uplink: dict[str, LatencyStats], onward_: dict[str, LatencyStats],
 ) -> dict[str, Any]:  # fmt: skip
     lat = summary["latency"]
     procs = {name: sampler.window(name, *window) for name in (*sampler.groups, MACHINE, STOLEN)}
@@ -344,6 +346,12 @@ def _result(
             for when, stats in uplink.items()
         },
         "uplink_probe_s": {when: stats.to_json() for when, stats in uplink.items()},
+        # Then the district broker → the gateway's intake batch (see ``onward``).
+        **{
+            f"{when}_district_broker_to_intake_p99_ms": _ms(stats.p99)
+            for when, stats in onward_.items()
+        },
+        "district_broker_to_intake_s": {when: s.to_json() for when, s in onward_.items()},
         "messages_per_s": poll.rate("messages", *window),
         "events_forwarded_per_s": poll.rate("forwarded", *window),
         "db_growth_bytes_per_h": growth,
@@ -389,15 +397,36 @@ def _terminals_of(root: Path) -> str:
     return root.name.split("-")[2] if root.name.count("-") >= 2 else root.name
 
 
-def _stored_alarms(db: Path) -> int:
+#: A stored alarm: (terminal id, alert id, pressed at, received at), wall clock; its
+#: ``received_at`` is when the gateway's intake batch that stored it began.
+StoredAlarm = tuple[str, str, float, float]
+
+
+def _stored_alarms(db: Path) -> list[StoredAlarm]:
     import sqlite3
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        return int(conn.execute("SELECT count(*) FROM alerts WHERE origin = 'terminal'")
-                   .fetchone()[0])  # fmt: skip
+        return [(str(t), str(a), float(p), float(r)) for t, a, p, r in conn.execute(
+            "SELECT terminal_id, alert_id, pressed_at, received_at FROM alerts"
+            " WHERE origin = 'terminal'")]  # fmt: skip
     finally:
         conn.close()
+
+
+def onward(
+    arrivals: dict[tuple[str, str], float], alarms: Sequence[StoredAlarm],
+    window: tuple[float, float],
+) -> LatencyStats:  # fmt: skip
+    """District broker → the gateway's intake, for the alarms pressed in ``window``: when
+    the intake batch that stored each began, less its first arrival at the probe beside
+    the gateway (same broker, same machine clock). What the probe saw and the gateway
+    did not store (a lost alarm) is not in it, nor what the probe missed."""
+    return LatencyStats.of(
+        received - arrivals[(tid, aid)]
+        for tid, aid, pressed, received in alarms
+        if window[0] <= pressed < window[1] and (tid, aid) in arrivals
+    )
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -463,6 +492,8 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
          lambda r: _f(r.get("nominal_press_to_gateway_ack_p99_ms")), ""),
         ("    of that: to the district broker, ms",
          lambda r: _f(r.get("nominal_press_to_district_broker_p99_ms")), ""),
+        ("    then on to the gateway's intake, ms",
+         lambda r: _f(r.get("nominal_district_broker_to_intake_p99_ms")), ""),
         ("  of it: gateway's ack → terminal p99, nominal, ms",
          lambda r: _f(r.get("nominal_gateway_ack_to_terminal_p99_ms")), ""),
         ("press → received p99, storm, ms", lambda r: _f(r["storm_received_p99_ms"]), "≤ 1000"),

@@ -72,6 +72,14 @@ class UplinkProbe:
         with self._lock:
             self._first.setdefault(key, (ts, arrived))  # a retransmission is not timed
 
+    def arrivals(self) -> dict[tuple[str, str], float]:
+        """Each alarm's first arrival here (wall clock), by (terminal id, alert id)."""
+        with self._lock:
+            firsts = list(self._first.items())
+        # ec/v1/z/<zone>/t/<terminal>/alert
+        return {(topic.split("/")[5], alert_id): arrived
+                for (topic, alert_id), (_ts, arrived) in firsts}  # fmt: skip
+
     def stats(self, pressed_from: float, pressed_to: float) -> LatencyStats:
         """Press → district broker of the alarms pressed in ``[pressed_from, pressed_to)``."""
         with self._lock:

@@ -1,8 +1,11 @@
-"""bench.district: which presses count as nominal and which as the storm's."""
+"""bench.district: which presses count as nominal and which as the storm's, and the
+alarms' way on from the district broker."""
 
 from __future__ import annotations
 
-from bench.district import WARMUP_S, press_windows
+import pytest
+
+from bench.district import WARMUP_S, onward, press_windows
 
 
 def inside(window: tuple[float, float], at: float) -> bool:
@@ -26,3 +29,20 @@ def test_one_process_gives_the_windows_of_its_own_scenario() -> None:
     assert nominal == (500.0 + WARMUP_S, 620.0)
     assert storm[0] == 620.0
     assert storm[1] > 630.0  # a press is dispatched on the scheduler's tick: a little late
+
+
+def test_onward_is_the_intake_batch_less_the_probes_arrival_of_alarms_pressed_inside() -> None:
+    arrivals = {("T1", "a1"): 100.2, ("T2", "a2"): 100.5, ("T3", "a3"): 200.0}
+    alarms = [
+        ("T1", "a1", 100.0, 100.25),  # inside: 50 ms on
+        ("T2", "a2", 100.1, 101.5),  # inside: 1 s on
+        ("T3", "a3", 199.9, 200.1),  # pressed after the window
+        ("T4", "a4", 100.0, 100.3),  # never seen by the probe
+    ]
+
+    stats = onward(arrivals, alarms, (100.0, 150.0))
+
+    assert stats.count == 2  # the two pressed inside and seen by the probe
+    assert stats.max == pytest.approx(1.0)
+    assert stats.p50 is not None
+    assert stats.p50 >= 0.05 - 1e-9
