@@ -278,11 +278,11 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
             storm_cc = _center_p99(http, *storm)
         uplink = {"nominal": probe.stats(*nominal), "storm": probe.stats(*storm)}
         alarms, arrivals = _stored_alarms(root / "gateway.db"), probe.arrivals()
-        onward_ = {"nominal": onward(arrivals, alarms, nominal),
+        broker_to_intake = {"nominal": onward(arrivals, alarms, nominal),
                    "storm": onward(arrivals, alarms, storm)}  # fmt: skip
         _keep_metrics(http_port, root, poll.texts, window[1])
     return _result(scale, provision_s, summary, sampler, poll, window, ended - started,
-                   nominal_cc, storm_cc, len(alarms), uplink, onward_)  # fmt: skip
+                   nominal_cc, storm_cc, len(alarms), uplink, broker_to_intake)  # fmt: skip
 
 
 def press_windows(
@@ -307,7 +307,7 @@ def _result(
     scale: Scale, provision_s: float, summary: dict[str, Any], sampler: Sampler,
     poll: MetricsPoller, window: tuple[float, float], run_s: float,
     nominal_cc: float | None, storm_cc: float | None, stored: int,
-    uplink: dict[str, LatencyStats], onward_: dict[str, LatencyStats],
+    uplink: dict[str, LatencyStats], broker_to_intake: dict[str, LatencyStats],
 ) -> dict[str, Any]:  # fmt: skip
     lat = summary["latency"]
     procs = {name: sampler.window(name, *window) for name in (*sampler.groups, MACHINE, STOLEN)}
@@ -349,9 +349,9 @@ def _result(
         # Then the district broker → the gateway's intake batch (see ``onward``).
         **{
             f"{when}_district_broker_to_intake_p99_ms": _ms(stats.p99)
-            for when, stats in onward_.items()
+            for when, stats in broker_to_intake.items()
         },
-        "district_broker_to_intake_s": {when: s.to_json() for when, s in onward_.items()},
+        "district_broker_to_intake_s": {w: s.to_json() for w, s in broker_to_intake.items()},
         "messages_per_s": poll.rate("messages", *window),
         "events_forwarded_per_s": poll.rate("forwarded", *window),
         "db_growth_bytes_per_h": growth,
