@@ -384,7 +384,7 @@ def _cpu_table(r: dict[str, Any]) -> Table:
 
 
 def _cores(value: float | None) -> str:
-    return "—" if value is None or value != value else f"{value:.2f}"  # NaN: not running
+    return "—" if value is None or math.isnan(value) else f"{value:.2f}"  # NaN: no samples
 
 
 def main() -> None:

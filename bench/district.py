@@ -278,8 +278,10 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
             storm_cc = _center_p99(http, *storm)
         uplink = {"nominal": probe.stats(*nominal), "storm": probe.stats(*storm)}
         alarms, arrivals = _stored_alarms(root / "gateway.db"), probe.arrivals()
-        broker_to_intake = {"nominal": onward(arrivals, alarms, nominal),
-                   "storm": onward(arrivals, alarms, storm)}  # fmt: skip
+        broker_to_intake = {
+            "nominal": onward(arrivals, alarms, nominal),
+            "storm": onward(arrivals, alarms, storm),
+        }
         _keep_metrics(http_port, root, poll.texts, window[1])
     return _result(scale, provision_s, summary, sampler, poll, window, ended - started,
                    nominal_cc, storm_cc, len(alarms), uplink, broker_to_intake)  # fmt: skip

@@ -22,6 +22,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from device_sim.terminals.stats import LatencyStats
+from firmware_protocol.topics import parse_topic
+from gateway.zones import split_zone
 
 #: Every town's alarms as the district broker holds them (the bridges' remapping).
 ALERTS = "ec/v1/z/+/t/+/alert"
@@ -40,7 +42,8 @@ class UplinkProbe:
         self._client.on_message = self._on_message
         self._host, self._port = host, port
         self._lock = threading.Lock()
-        self._first: dict[tuple[str, str], tuple[float, float]] = {}  # (ts, arrived)
+        #: (terminal id, alert id) → (ts, arrived)
+        self._first: dict[tuple[str, str], tuple[float, float]] = {}
         self._subscribed = threading.Event()
         self.unreadable = 0
 
@@ -64,9 +67,10 @@ class UplinkProbe:
     def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
         arrived = time.time()
         try:
+            terminal_id, _channel = parse_topic(split_zone(message.topic)[1])
             doc = json.loads(message.payload)
-            key, ts = (message.topic, str(doc["alert_id"])), float(doc["ts"])
-        except (ValueError, KeyError, TypeError):
+            key, ts = (terminal_id, str(doc["alert_id"])), float(doc["ts"])
+        except (ValueError, KeyError, TypeError):  # a ProtocolError is a ValueError
             self.unreadable += 1
             return
         with self._lock:
@@ -75,10 +79,7 @@ class UplinkProbe:
     def arrivals(self) -> dict[tuple[str, str], float]:
         """Each alarm's first arrival here (wall clock), by (terminal id, alert id)."""
         with self._lock:
-            firsts = list(self._first.items())
-        # ec/v1/z/<zone>/t/<terminal>/alert
-        return {(topic.split("/")[5], alert_id): arrived
-                for (topic, alert_id), (_ts, arrived) in firsts}  # fmt: skip
+            return {key: arrived for key, (_ts, arrived) in self._first.items()}
 
     def stats(self, pressed_from: float, pressed_to: float) -> LatencyStats:
         """Press → district broker of the alarms pressed in ``[pressed_from, pressed_to)``."""
