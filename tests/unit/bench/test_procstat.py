@@ -32,12 +32,17 @@ def test_the_machine_is_at_least_as_busy_as_this_process() -> None:
 
 
 def test_a_sampler_with_the_machine_reports_it_as_groups() -> None:
-    with Sampler({"me": [os.getpid()]}, interval_s=0.05, machine=True) as sampler:
-        _spin(0.5)
+    # The spinner is a process of its own: spinning in this one would starve the
+    # sampler's thread of the interpreter (every /proc read hands it over and waits to
+    # get it back), leaving a window with too few samples to say anything.
+    spin = "import time\nend = time.process_time() + 0.6\nwhile time.process_time() < end: pass"
+    child = subprocess.Popen([sys.executable, "-c", spin])
+    with Sampler({"child": [child.pid]}, interval_s=0.05, machine=True) as sampler:
+        child.wait(timeout=30)
     end = time.monotonic()
-    me, machine = sampler.window("me", 0, end), sampler.window(MACHINE, 0, end)
+    spinner, machine = sampler.window("child", 0, end), sampler.window(MACHINE, 0, end)
     # Both in clock ticks (10 ms) read one after the other: equal within a few ticks.
-    assert machine["cores"] >= me["cores"] * 0.5 > 0
+    assert machine["cores"] >= spinner["cores"] * 0.5 > 0
     assert sampler.window(STOLEN, 0, end)["cores"] >= 0
 
 
