@@ -5,6 +5,10 @@ back through :meth:`Listener.on_published`), and calls :meth:`MqttConnection.kee
 from its own shared timer, so a hundred thousand connections cost one scheduler, not a
 hundred thousand tasks and timers. Incoming QoS 1 messages are acknowledged at once
 (all of one read in one write).
+
+A connection that publishes in bursts (the gateway's acks: hundreds of alarms committed
+in one transaction) may ``coalesce``: what it writes during one turn of the event loop
+goes out in one write at the end of that turn, not one system call per packet.
 """
 
 from __future__ import annotations
@@ -65,6 +69,8 @@ class MqttConnection(asyncio.Protocol):
         "_inflight",
         "_next_id",
         "_opened",
+        "_pending",
+        "_pending_size",
         "_ping_sent_at",
         "_unacked_since",
         "_waiter",
@@ -89,9 +95,12 @@ class MqttConnection(asyncio.Protocol):
         keepalive_s: int,
         version: int = packets.MQTT311,
         write_limit: int | None = WRITE_BUFFER_LIMIT,
+        coalesce: bool = False,
     ) -> None:
         """``write_limit``: unsent bytes beyond which :meth:`publish` refuses (``None``:
-        no limit, for an owner that bounds its publications in flight itself)."""
+        no limit, for an owner that bounds its publications in flight itself).
+        ``coalesce``: hold what is written until the event loop's current turn ends,
+        then write it at once (one system call for a burst of publications)."""
         self.listener = listener
         self._write_limit = write_limit
         self.tag = tag
@@ -111,6 +120,8 @@ class MqttConnection(asyncio.Protocol):
         self._next_id = 0
         self._ping_sent_at = 0.0
         self._unacked_since = 0.0
+        self._pending: list[bytes] | None = [] if coalesce else None
+        self._pending_size = 0
 
     def __repr__(self) -> str:
         return f"MqttConnection({self.tag!r}, {self.state.value})"
@@ -164,7 +175,7 @@ class MqttConnection(asyncio.Protocol):
         if self.state is not State.OPEN or transport is None:
             return False
         limit = self._write_limit
-        if limit is not None and transport.get_write_buffer_size() > limit:
+        if limit is not None and transport.get_write_buffer_size() + self._pending_size > limit:
             return False
         if not qos:
             self._write(packets.publish(topic, payload, qos=0, retain=retain,
@@ -234,6 +245,7 @@ class MqttConnection(asyncio.Protocol):
         """Close in order: DISCONNECT, then close (the will is discarded)."""
         if self.state is State.OPEN and self.transport is not None:
             self._write(packets.DISCONNECT)
+            self._flush()
             self.state = State.CLOSING
             self._closing_cleanly = True
             self.transport.close()
@@ -253,8 +265,29 @@ class MqttConnection(asyncio.Protocol):
     # --- internals ----------------------------------------------------------------------
 
     def _write(self, data: bytes) -> None:
-        assert self.transport is not None
-        self.transport.write(data)
+        pending = self._pending
+        if pending is None:
+            assert self.transport is not None
+            self.transport.write(data)
+            self.last_sent = time.monotonic()
+            return
+        if not pending:
+            asyncio.get_running_loop().call_soon(self._flush)
+        pending.append(data)
+        self._pending_size += len(data)
+
+    def _flush(self) -> None:
+        """Write what this turn of the event loop queued, in one write."""
+        pending = self._pending
+        if not pending:
+            return
+        data = pending[0] if len(pending) == 1 else b"".join(pending)
+        pending.clear()
+        self._pending_size = 0
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return  # aborted meanwhile: what was queued dies with the connection
+        transport.write(data)
         self.last_sent = time.monotonic()
 
     def _allocate(self, inflight: dict[int, object]) -> int:

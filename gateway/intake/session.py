@@ -8,7 +8,8 @@ aiomqtt ~20 % (a lock, a condition and a future per publish, epoll interest togg
 packet). A session here is one :class:`~firmware_protocol.mqtt.MqttConnection` (an
 ``asyncio.Protocol``): a PUBLISH arrives as one call with its topic and payload, is
 acknowledged at once (QoS 1; the application's ``received`` ack is what the terminal
-waits for), and a publish is one write and one future resolved by its PUBACK.
+waits for), and a publish is one future resolved by its PUBACK; what the session writes
+in one turn of the event loop goes out in one write.
 
 Publications in flight are bounded by ``max_inflight`` (the caller waits beyond it),
 keepalive is one loop per session, and :meth:`serve` returns — raising
@@ -80,8 +81,10 @@ class Session:
             will=will, clean=clean, version=version,
             session_expiry_s=session_expiry_s if v5 else 0,
         )  # fmt: skip
+        # Coalescing: the acks of one committed batch leave in one write, not a system
+        # call each (~30 % of ack publishing's time in a profile of the alarm path).
         conn = MqttConnection(session, client_id, connect, keepalive_s=keepalive_s,
-                              version=version, write_limit=None)  # fmt: skip
+                              version=version, write_limit=None, coalesce=True)  # fmt: skip
         try:
             async with asyncio.timeout(HANDSHAKE_TIMEOUT_S):
                 await open_connection(host, port, conn, tls=tls)

@@ -68,6 +68,7 @@ async def connect(
     keepalive_s: int = 60,
     host: str = "127.0.0.1",
     tls: ssl.SSLContext | None = None,
+    coalesce: bool = False,
 ) -> MqttConnection:
     will = Will(_topic(credential.terminal_id, "status"), OFFLINE)
     packet = packets.connect(
@@ -79,7 +80,7 @@ async def connect(
         version=version,
     )
     conn = MqttConnection(recorder, credential.terminal_id, packet, keepalive_s=keepalive_s,
-                          version=version)  # fmt: skip
+                          version=version, coalesce=coalesce)  # fmt: skip
     async with asyncio.timeout(10):
         return await open_connection(host, port, conn, tls=tls)
 
@@ -151,6 +152,82 @@ async def test_many_publications_each_get_their_own_puback(mosquitto: MosquittoB
     assert sorted(token for token, _ in recorder.published) == list(range(200))  # type: ignore[type-var]
     assert conn.unacked() == []
     conn.disconnect()
+
+
+class CountingTransport(asyncio.Transport):
+    """Passes everything to the connection's own transport and keeps each write."""
+
+    def __init__(self, inner: asyncio.Transport) -> None:
+        super().__init__()
+        self.inner = inner
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.writes.append(bytes(data))
+        self.inner.write(data)
+
+    def get_write_buffer_size(self) -> int:
+        return self.inner.get_write_buffer_size()
+
+    def is_closing(self) -> bool:
+        return self.inner.is_closing()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def abort(self) -> None:
+        self.inner.abort()
+
+
+async def _burst(mosquitto: MosquittoBroker, coalesce: bool) -> tuple[CountingTransport, int]:
+    """50 health reports published in one turn of the event loop, all the way to a
+    subscriber: the writes that carried them, and how many reached it."""
+    recorder = Recorder()
+    conn = await connect(mosquitto.port, mosquitto.terminals[2], recorder, coalesce=coalesce)
+    assert conn.transport is not None
+    counting = conn.transport = CountingTransport(conn.transport)
+    async with gateway(mosquitto.port, _topic("t-03", "health")) as watcher:
+        for i in range(50):
+            assert conn.publish(_topic("t-03", "health"), str(i).encode(), retain=False,
+                                token=i)  # fmt: skip
+        got = [await next_message(watcher) for _ in range(50)]
+        await recorder.wait_for(lambda: len(recorder.published) == 50)
+    conn.disconnect()
+    assert [m.payload for m in got] == [str(i).encode() for i in range(50)]  # in order
+    return counting, len(got)
+
+
+async def test_a_coalescing_connection_writes_one_turns_publications_at_once(
+    mosquitto: MosquittoBroker,
+) -> None:
+    counting, received = await _burst(mosquitto, coalesce=True)
+    assert received == 50
+    # The burst in one write; then the DISCONNECT (and any PUBACK-free tail) after it.
+    assert counting.writes[0].count(b"ec/v1/t/t-03/health") == 50
+    assert counting.writes[-1] == packets.DISCONNECT
+
+
+async def test_a_plain_connection_writes_every_packet_as_it_comes(
+    mosquitto: MosquittoBroker,
+) -> None:
+    counting, received = await _burst(mosquitto, coalesce=False)
+    assert received == 50
+    assert len(counting.writes) == 51  # 50 PUBLISHes, then the DISCONNECT
+
+
+async def test_a_coalescing_connection_sends_what_it_holds_before_disconnecting(
+    mosquitto: MosquittoBroker,
+) -> None:
+    recorder = Recorder()
+    conn = await connect(mosquitto.port, mosquitto.terminals[0], recorder, coalesce=True)
+    async with gateway(mosquitto.port, "ec/v1/t/+/status") as watcher:
+        assert conn.publish(_topic("t-01", "status"), b'{"v":1,"state":"online"}',
+                            retain=False, token="last")  # fmt: skip
+        conn.disconnect()  # in the same turn: the publication must not be lost
+        message = await next_message(watcher)
+        await recorder.wait_for(lambda: bool(recorder.closed))
+    assert message.payload == b'{"v":1,"state":"online"}'  # not the will: a clean close
+    assert recorder.closed == [None]
 
 
 async def test_pingreq_is_answered(mosquitto: MosquittoBroker) -> None:
