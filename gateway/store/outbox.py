@@ -81,12 +81,9 @@ class Retry:
 
 
 def _deliveries(items: Sequence[OutboxItem]) -> list[Advance]:
-    return [
-        Advance(i.body["data"]["terminal_id"], i.body["data"]["alert_id"], Stage.DELIVERED,
-                "command-center")
-        for i in items
-        if i.type == "alert"
-    ]  # fmt: skip
+    alerts = [item.body["data"] for item in items if item.type == "alert"]  # parsed once
+    return [Advance(data["terminal_id"], data["alert_id"], Stage.DELIVERED, "command-center")
+            for data in alerts]  # fmt: skip
 
 
 class Outbox:
