@@ -14,6 +14,7 @@ from firmware_protocol.messages import Stage
 from gateway import metrics
 from gateway.core.events import Event, Priority
 from gateway.store.db import Database
+from gateway.store.direct import Conn, Direct
 from gateway.store.events import insert_events
 from gateway.store.intake import StageUpdate
 
@@ -100,12 +101,15 @@ class AlertStore:
         """The broker accepted these acks: they leave the ack outbox."""
         if not updates:
             return
-        async with self._db.transaction("mark_acked") as conn:
+
+        async def body(conn: Direct) -> None:
             await conn.executemany(
                 "UPDATE alerts SET acked_rank = max(acked_rank, ?)"
                 " WHERE terminal_id = ? AND alert_id = ?",
                 [(u.stage.rank, u.terminal_id, u.alert_id) for u in updates],
             )
+
+        await self._db.run("mark_acked", body)
 
     async def unacked(self, older_than: float, limit: int = 500) -> list[StageUpdate]:
         """Stages committed before ``older_than`` whose ack was never confirmed sent."""
@@ -186,7 +190,7 @@ def move_query(count: int) -> str:
 
 
 async def _move(
-    conn: aiosqlite.Connection, group: Sequence[Advance], now: float
+    conn: Conn, group: Sequence[Advance], now: float
 ) -> dict[tuple[str, str], aiosqlite.Row]:
     """Move every alert of ``group`` (same stage, actor, note, ETA) that is behind it;
     return the moved ones' region and acceptance, by key. One statement per chunk."""
@@ -215,7 +219,7 @@ def observe_stages(observed: Observed) -> None:
 
 
 async def advance_in(
-    conn: aiosqlite.Connection, advances: Sequence[Advance], sinks: Sequence[str], now: float,
+    conn: Conn, advances: Sequence[Advance], sinks: Sequence[str], now: float,
     observed: Observed | None = None,
 ) -> list[StageUpdate]:  # fmt: skip
     """Move alerts forward inside the caller's transaction; return the moves made, in

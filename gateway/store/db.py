@@ -14,15 +14,17 @@ import errno
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import cast
 
 import aiosqlite
 
 from gateway import metrics
 from gateway.errors import StoreError, StoreFull, StoreReadOnly
 from gateway.store import schema
+from gateway.store.direct import BeginFailed, Body, CommitFailed, T, whole
 from gateway.store.writelock import WriteLock
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,12 @@ def store_error(exc: sqlite3.Error | OSError, what: str) -> StoreError:
     label = "full" if full else "read_only" if readonly else "other"
     metrics.STORE_ERRORS.labels(label).inc()
     return kind(f"{what}: {exc}")
+
+
+def _cause(exc: BaseException) -> sqlite3.Error:
+    cause = exc.__cause__
+    assert isinstance(cause, sqlite3.Error)
+    return cause
 
 
 class Database:
@@ -74,6 +82,23 @@ class Database:
         an ``urgent`` transaction (an alarm's) is handed the lock before the others."""
         async with self._locked(name, urgent), self._transaction() as conn:
             yield conn
+
+    async def run(self, name: str, body: Body[T], urgent: bool = False) -> T:
+        """Run the transaction ``body`` whole in the writer's thread (see
+        :mod:`gateway.store.direct`): one hand-over to the thread and back, not one per
+        statement; otherwise as :meth:`transaction`."""
+        writer = self.writer
+        in_thread = cast(Callable[..., Awaitable[T]], writer._execute)  # untyped upstream
+        async with self._locked(name, urgent):
+            try:
+                result = await in_thread(whole, writer._conn, body)
+            except BeginFailed as exc:
+                raise store_error(_cause(exc), "cannot begin transaction") from exc.__cause__
+            except CommitFailed as exc:
+                raise store_error(_cause(exc), "commit failed") from exc.__cause__
+            except sqlite3.Error as exc:
+                raise store_error(exc, "write failed") from exc
+            return result
 
     @asynccontextmanager
     async def _locked(self, name: str, urgent: bool = False) -> AsyncIterator[None]:

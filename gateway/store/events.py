@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-import aiosqlite
-
 from gateway.core.events import Event, compact_json
+from gateway.store.direct import Conn
 
 if TYPE_CHECKING:
     from gateway.store.db import Database
@@ -25,7 +24,7 @@ def _placeholders(count: int) -> str:
 _CHUNK = 1000
 
 
-async def _insert_new(conn: aiosqlite.Connection, events: Sequence[Event], now: float) -> set[str]:
+async def _insert_new(conn: Conn, events: Sequence[Event], now: float) -> set[str]:
     """Insert the events not stored yet; return the ids of those that were new."""
     fresh: set[str] = set()
     for start in range(0, len(events), _CHUNK):
@@ -43,7 +42,7 @@ async def _insert_new(conn: aiosqlite.Connection, events: Sequence[Event], now: 
 
 
 async def insert_events(
-    conn: aiosqlite.Connection, events: Sequence[Event], sinks: Sequence[str], now: float
+    conn: Conn, events: Sequence[Event], sinks: Sequence[str], now: float
 ) -> list[Event]:
     """Insert new events and their outbox rows; return the events that were new."""
     if not sinks:

@@ -15,6 +15,7 @@ import aiosqlite
 
 from gateway.core.intake import HealthRow, health_event_id
 from gateway.store.db import Database
+from gateway.store.direct import Conn
 
 #: The numeric vitals, each a column of ``health`` (and summarised in ``health_daily``).
 NUMERIC = (
@@ -43,7 +44,7 @@ def _values(row: HealthRow) -> tuple[Any, ...]:
             None if fall is None else int(fall))  # fmt: skip
 
 
-async def insert_reports(conn: aiosqlite.Connection, rows: Sequence[HealthRow]) -> set[str]:
+async def insert_reports(conn: Conn, rows: Sequence[HealthRow]) -> set[str]:
     """Store new reports; return the event ids of those that were stored before.
 
     The report table is what deduplicates a retransmitted report (its event is dropped

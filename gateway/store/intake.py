@@ -14,9 +14,10 @@ from typing import Any
 import aiosqlite
 
 from firmware_protocol.messages import Stage, TerminalState
-from gateway.core.events import compact_json
+from gateway.core.events import Event, compact_json
 from gateway.core.intake import AlertRow, Cancel, IntakePlan, Seen
 from gateway.store.db import Database
+from gateway.store.direct import Conn, Direct
 from gateway.store.events import insert_events
 from gateway.store.health import insert_reports
 
@@ -57,7 +58,7 @@ def stages_query(count: int) -> str:
 
 
 async def _current_stages(
-    conn: aiosqlite.Connection, keys: Sequence[tuple[str, str]]
+    conn: Conn, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], aiosqlite.Row]:
     found: dict[tuple[str, str], aiosqlite.Row] = {}
     for start in range(0, len(keys), 400):
@@ -68,7 +69,7 @@ async def _current_stages(
     return found
 
 
-async def _insert_alerts(conn: aiosqlite.Connection, rows: Sequence[AlertRow]) -> None:
+async def _insert_alerts(conn: Conn, rows: Sequence[AlertRow]) -> None:
     await conn.executemany(
         "INSERT OR IGNORE INTO alerts (terminal_id, alert_id, kind, origin, pressed_at,"
         " received_at, district, town, village, detail, updated_at)"
@@ -92,9 +93,7 @@ async def _insert_alerts(conn: aiosqlite.Connection, rows: Sequence[AlertRow]) -
     )
 
 
-async def _apply_cancels(
-    conn: aiosqlite.Connection, cancels: Sequence[Cancel], now: float
-) -> list[StageUpdate]:
+async def _apply_cancels(conn: Conn, cancels: Sequence[Cancel], now: float) -> list[StageUpdate]:
     resolved = []
     for cancel in cancels:
         cursor = await conn.execute(
@@ -144,7 +143,7 @@ SEEN_UPSERT = (
 )
 
 
-async def _record_seen(conn: aiosqlite.Connection, seen: Sequence[Seen]) -> None:
+async def _record_seen(conn: Conn, seen: Sequence[Seen]) -> None:
     # One row per terminal and batch: a busy batch holds many messages of few terminals.
     rows: dict[str, tuple[Any, ...]] = {}
     for s in seen:
@@ -166,12 +165,20 @@ def _answers(plan: IntakePlan, before: dict[tuple[str, str], aiosqlite.Row]) -> 
     return acks
 
 
+#: What a plan's transaction found and did: the alerts' stages before it, the new alerts,
+#: the cancellations it applied, the new events.
+_Applied = tuple[
+    dict[tuple[str, str], aiosqlite.Row], list[AlertRow], list[StageUpdate], list[Event]
+]
+
+
 async def apply_plan(
     db: Database, plan: IntakePlan, sinks: Sequence[str], now: float
 ) -> IntakeResult:
     """Store everything in ``plan`` atomically and say what to answer."""
     alarms = bool(plan.alerts)
-    async with db.transaction("intake_alerts" if alarms else "intake", urgent=alarms) as conn:
+
+    async def body(conn: Direct) -> _Applied:
         keys = list(dict.fromkeys((r.terminal_id, r.alert_id) for r in plan.alerts))
         before = await _current_stages(conn, keys) if keys else {}
         new_alerts = list(
@@ -186,6 +193,9 @@ async def apply_plan(
         fresh_cancels = [c for c in plan.cancels if (c.terminal_id, c.cancel_id) not in before]
         resolved = await _apply_cancels(conn, fresh_cancels, now) if fresh_cancels else []
         events = [e for e in plan.events if e.event_id not in repeated]
-        new_events = await insert_events(conn, events, sinks, now)
+        return before, new_alerts, resolved, await insert_events(conn, events, sinks, now)
+
+    name = "intake_alerts" if alarms else "intake"
+    before, new_alerts, resolved, new_events = await db.run(name, body, urgent=alarms)
     urgent = min((int(e.priority) for e in new_events), default=None)
     return IntakeResult(_answers(plan, before) + resolved, new_alerts, len(new_events), urgent)

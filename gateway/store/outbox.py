@@ -18,6 +18,7 @@ from firmware_protocol.messages import Stage
 from gateway.core.events import Priority
 from gateway.store.alerts import Advance, Observed, advance_in, observe_stages
 from gateway.store.db import Database
+from gateway.store.direct import Direct
 from gateway.store.intake import StageUpdate
 
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -118,8 +119,9 @@ class Outbox:
         other writers."""
         alarms = max_priority <= Priority.ALERT
         name = "claim_alarms" if alarms else "claim"
-        async with self._db.transaction(name, urgent=alarms) as conn:
-            leased = await conn.execute_fetchall(
+
+        async def body(conn: Direct) -> list[Any]:
+            return await conn.execute_fetchall(
                 "UPDATE outbox SET lease_until = ?, lease_owner = ? WHERE rowid IN ("
                 " SELECT rowid FROM outbox WHERE sink = ? AND dead = 0 AND priority <= ?"
                 " AND next_attempt_at <= ? AND lease_until <= ?"
@@ -129,6 +131,8 @@ class Outbox:
                 " (SELECT body FROM events WHERE events.event_id = outbox.event_id)",
                 (now + lease_s, self._owner, sink, max_priority, now, now, limit),
             )
+
+        leased = await self._db.run(name, body, urgent=alarms)
         items = [OutboxItem(r[0], sink, r[1], r[2], r[3], r[4], r[5]) for r in leased]
         items.sort(key=lambda item: (item.priority, item.created_at))
         return items
@@ -148,7 +152,8 @@ class Outbox:
             return []
         ids = [(item.event_id,) for item in items]
         observed: Observed = []
-        async with self._db.transaction("confirm") as conn:
+
+        async def body(conn: Direct) -> list[StageUpdate]:
             await conn.executemany(
                 "DELETE FROM outbox WHERE event_id = ? AND sink = ?",
                 [(item.event_id, sink) for item in items],
@@ -161,7 +166,9 @@ class Outbox:
             if not advance:
                 return []
             # "delivered" raises no event of its own, so no sinks are needed here.
-            moved = await advance_in(conn, _deliveries(items), (), now, observed)
+            return await advance_in(conn, _deliveries(items), (), now, observed)
+
+        moved = await self._db.run("confirm", body)
         observe_stages(observed)
         return moved
 

@@ -22,6 +22,7 @@ from gateway.core.backoff import Backoff
 from gateway.forward.forwarder import Forwarder
 from gateway.forward.webhook import WebhookSink
 from gateway.store.db import Database, open_database
+from gateway.store.direct import Body, T
 from gateway.store.outbox import Outbox
 from tests.integration.store.helpers import T0, FakeAcks, FakeClock, alert, rows, store
 
@@ -44,16 +45,23 @@ class DyingDatabase(Database):
         self.armed = False
         self.after = 0
 
-    @asynccontextmanager
-    async def transaction(
-        self, name: str = "other", urgent: bool = False
-    ) -> AsyncIterator[aiosqlite.Connection]:
+    def _die_now(self) -> None:
         if self.armed:
             self.after += 1
             if self.after >= self.k:
                 raise Killed
+
+    @asynccontextmanager
+    async def transaction(
+        self, name: str = "other", urgent: bool = False
+    ) -> AsyncIterator[aiosqlite.Connection]:
+        self._die_now()
         async with super().transaction(name, urgent) as conn:
             yield conn
+
+    async def run(self, name: str, body: Body[T], urgent: bool = False) -> T:
+        self._die_now()
+        return await super().run(name, body, urgent)
 
 
 class CommandCenter:
