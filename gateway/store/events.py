@@ -1,13 +1,14 @@
 """Events and their outbox rows, written inside the caller's transaction.
 
 An event is inserted once; its outbox rows (one per sink) only when the event is new,
-so a retransmitted alert whose delivery already completed is never delivered again.
+so a retransmitted alert whose delivery already completed is never delivered again. A
+health report's event lives only in its outbox rows (see :func:`insert_events`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from gateway.core.events import Event, compact_json
 from gateway.store.direct import Conn
@@ -44,19 +45,29 @@ async def _insert_new(conn: Conn, events: Sequence[Event], now: float) -> set[st
 async def insert_events(
     conn: Conn, events: Sequence[Event], sinks: Sequence[str], now: float
 ) -> list[Event]:
-    """Insert new events and their outbox rows; return the events that were new."""
+    """Insert new events and their outbox rows; return the events that were new.
+
+    A health report's event is not a row of ``events``: its body travels in its outbox
+    rows, and it is new when its report is — the caller (``apply_plan``) leaves out the
+    events of reports stored before (``health`` deduplicates them).
+    """
     if not sinks:
         # Nothing to forward to: a health report's event would never be dropped.
         events = [e for e in events if e.type != "health"]
     unique = list({e.event_id: e for e in reversed(events)}.values())[::-1]
     if not unique:
         return []
-    fresh_ids = await _insert_new(conn, unique, now)
-    fresh = [e for e in unique if e.event_id in fresh_ids]
+    kept = [e for e in unique if e.type != "health"]
+    fresh_ids = await _insert_new(conn, kept, now) if kept else set()
+    fresh = [e for e in unique if e.type == "health" or e.event_id in fresh_ids]
+    rows: list[tuple[Any, ...]] = []
+    for e in fresh:
+        carried = (e.type, compact_json(e.to_json())) if e.type == "health" else (None, None)
+        rows.extend((e.event_id, sink, int(e.priority), now, now, *carried) for sink in sinks)
     await conn.executemany(
-        "INSERT OR IGNORE INTO outbox (event_id, sink, priority, created_at, next_attempt_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        [(e.event_id, sink, int(e.priority), now, now) for e in fresh for sink in sinks],
+        "INSERT OR IGNORE INTO outbox (event_id, sink, priority, created_at, next_attempt_at,"
+        " type, body) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        rows,
     )
     return fresh
 

@@ -24,14 +24,19 @@ from gateway.store.intake import StageUpdate
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
+#: An outbox row's event body: its own (a health report's), else its row of ``events``.
+_EVENT_BODY = "SELECT events.body FROM events WHERE events.event_id = outbox.event_id"
+
+
 def _in_region(scope: Sequence[str]) -> tuple[str, list[str]]:
     """SQL matching outbox rows whose event lies inside ``scope`` (its body's ``region``)."""
     if not scope:
         return "", []
+    body = f"coalesce(outbox.body, ({_EVENT_BODY}))"
     parts = " AND ".join(
-        f"json_extract(body, '$.region[{depth}]') = ?" for depth in range(len(scope))
+        f"json_extract({body}, '$.region[{depth}]') = ?" for depth in range(len(scope))
     )
-    return f" AND event_id IN (SELECT event_id FROM events WHERE {parts})", list(scope)
+    return f" AND {parts}", list(scope)
 
 
 def _alive(owner: str) -> bool:
@@ -127,8 +132,9 @@ class Outbox:
                 " AND next_attempt_at <= ? AND lease_until <= ?"
                 " ORDER BY priority, next_attempt_at LIMIT ?)"
                 " RETURNING event_id, priority, attempts, created_at,"
-                " (SELECT type FROM events WHERE events.event_id = outbox.event_id),"
-                " (SELECT body FROM events WHERE events.event_id = outbox.event_id)",
+                " coalesce(outbox.type,"
+                " (SELECT type FROM events WHERE events.event_id = outbox.event_id)),"
+                f" coalesce(outbox.body, ({_EVENT_BODY}))",
                 (now + lease_s, self._owner, sink, max_priority, now, now, limit),
             )
 
@@ -142,26 +148,19 @@ class Outbox:
     ) -> list[StageUpdate]:
         """The sink confirmed ``items``: one transaction for all that follows from it.
 
-        Their rows leave the outbox; a health report's event, once no sink still owes
-        it, is dropped (the report itself is kept in ``health``, which also absorbs a
-        retransmitted report); and when this sink speaks for the terminals
-        (``advance``), the alerts among them reach ``delivered``. Returns those stage
-        changes, for the caller to tell the terminals after the commit.
+        Their rows leave the outbox (a health report's event with them: it lives only
+        there, the report itself is kept in ``health``); and when this sink speaks for
+        the terminals (``advance``), the alerts among them reach ``delivered``. Returns
+        those stage changes, for the caller to tell the terminals after the commit.
         """
         if not items:
             return []
-        ids = [(item.event_id,) for item in items]
         observed: Observed = []
 
         async def body(conn: Direct) -> list[StageUpdate]:
             await conn.executemany(
                 "DELETE FROM outbox WHERE event_id = ? AND sink = ?",
                 [(item.event_id, sink) for item in items],
-            )
-            await conn.executemany(
-                "DELETE FROM events WHERE event_id = ? AND type = 'health' AND NOT EXISTS"
-                " (SELECT 1 FROM outbox WHERE outbox.event_id = events.event_id)",
-                ids,
             )
             if not advance:
                 return []

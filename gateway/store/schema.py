@@ -351,8 +351,25 @@ _V4_DISPATCH = (
     "CREATE INDEX IF NOT EXISTS service_requests_by_completion ON service_requests (completed_at)",
 )
 
+
+# -- 4 → 5: a health report's event travels in its outbox rows -------------------------
+def _v5(conn: sqlite3.Connection) -> None:
+    """A health report's event is kept only until its sinks confirmed it (the report
+    itself is kept in ``health``), and keyed by its report there: as a row of ``events``
+    it was written, looked up and deleted again for nothing, and its body, keyed at
+    random, dirtied a page of that table for nearly every report. The body now travels
+    in the outbox rows (``type``, ``body``; NULL for events kept in ``events``)."""
+    conn.execute("ALTER TABLE outbox ADD COLUMN type TEXT")
+    conn.execute("ALTER TABLE outbox ADD COLUMN body TEXT")
+    conn.execute(
+        "UPDATE outbox SET type = events.type, body = events.body FROM events"
+        " WHERE events.event_id = outbox.event_id AND events.type = 'health'"
+    )
+    conn.execute("DELETE FROM events WHERE type = 'health'")
+
+
 #: ``STEPS[n]`` takes a file from version ``n`` to ``n + 1``.
-STEPS: tuple[Step, ...] = (_V1, _v2, _v3, _V4_DISPATCH)
+STEPS: tuple[Step, ...] = (_V1, _v2, _v3, _V4_DISPATCH, _v5)
 LATEST = len(STEPS)
 
 

@@ -7,7 +7,7 @@ import os
 import pytest
 
 from firmware_protocol.messages import AlertKind, Health, Stage, Vitals
-from gateway.core.events import Priority
+from gateway.core.events import Event, Priority
 from gateway.store.alerts import Advance, AlertStore
 from gateway.store.db import Database
 from gateway.store.outbox import Outbox, Retry
@@ -241,7 +241,31 @@ async def test_a_health_event_still_owed_to_another_sink_is_kept(db: Database) -
 
     await outbox.confirm("webhook", items, T0 + 1, advance=True)
 
-    assert [r["type"] for r in await rows(db, "SELECT type FROM events")] == ["health"]
     [owed] = await outbox.claim("up", 10, T0 + 1, LEASE)
+    assert owed.type == "health"
+    assert owed.body["data"]["vitals"] == {"heart_rate_bpm": 70}
     await outbox.confirm("up", [owed], T0 + 2, advance=False)
-    assert await rows(db, "SELECT type FROM events") == []
+    assert await rows(db, "SELECT * FROM outbox") == []
+    assert await rows(db, "SELECT * FROM events") == []
+
+
+async def test_dead_letters_in_a_region_include_health_reports_kept_in_the_outbox(
+    db: Database,
+) -> None:
+    health = Event("health:T0001:r1", "health", Priority.HEALTH, T0, "T0001",
+                   ("District", "TownA", "V1"), {"vitals": {}})  # fmt: skip
+    elsewhere = Event("alert:2", "alert", Priority.ALERT, T0, "T0002",
+                      ("District", "TownB", "V9"), {})  # fmt: skip
+    await add_events(db, [event("alert:1"), health, elsewhere], T0)
+    outbox = Outbox(db)
+    items = await outbox.claim("webhook", 10, T0, LEASE)
+    await outbox.settle_failures([], [(item, "HTTP 400") for item in items])
+
+    town_a = await outbox.dead_letters(region=("District", "TownA"))
+    assert sorted(d["event_id"] for d in town_a) == ["alert:1", "health:T0001:r1"]
+    assert [d["event_id"] for d in await outbox.dead_letters(region=("District", "TownB"))] == [
+        "alert:2"
+    ]
+    town_b, town_a_scope = ("District", "TownB"), ("District", "TownA")
+    assert not await outbox.retry_dead("webhook", "health:T0001:r1", T0 + 1, town_b)
+    assert await outbox.retry_dead("webhook", "health:T0001:r1", T0 + 1, town_a_scope)

@@ -13,6 +13,7 @@ import pytest
 from gateway.errors import StoreError
 from gateway.store import schema
 from gateway.store.db import open_database, prepare
+from gateway.store.outbox import Outbox
 
 pytestmark = pytest.mark.integration
 
@@ -87,6 +88,18 @@ def kept(before: dict[str, Any], after: dict[str, Any]) -> bool:
             rows = sorted(map(as_columns, rows), key=report)
             news = sorted(({k: v for k, v in r.items() if v is not None} for r in after[table]),
                           key=report)  # fmt: skip
+        elif table == "events":
+            # A health report's event moved into its outbox rows (version 5).
+            owed = {r["event_id"]: r for r in after["outbox"]}
+            for event in rows:
+                carried = owed.get(event["event_id"]) if event["type"] == "health" else None
+                if carried is not None and (carried["type"], carried["body"]) != (
+                    "health",
+                    event["body"],
+                ):
+                    return False
+            rows = [r for r in rows if r["type"] != "health"]
+            news = after[table]
         else:
             news = after[table]
         if [{k: row.get(k) for k in old} for row, old in zip(news, rows, strict=True)] != rows:
@@ -223,3 +236,38 @@ def test_a_file_with_other_pages_keeps_them(tmp_path: Path) -> None:
     prepare(path)
     assert page_size(path) == other
     assert user_version(path) == schema.LATEST
+
+
+async def test_version_5_moves_owed_health_events_into_their_outbox_rows(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "v4.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    schema.migrate(conn, target=4)
+    body = '{"event_id":"health:T1:r1","type":"health","data":{"vitals":{"spo2_pct":97}}}'
+    conn.executemany(
+        "INSERT INTO events (event_id, type, priority, occurred_at, source, body, created_at)"
+        " VALUES (?, ?, ?, 1, 'T1', ?, 1)",
+        [("health:T1:r1", "health", 2, body), ("alert:T1:b1", "alert", 0, '{"data":{}}')],
+    )
+    conn.executemany(
+        "INSERT INTO outbox (event_id, sink, priority, created_at, next_attempt_at)"
+        " VALUES (?, ?, ?, 1, 1)",
+        [("health:T1:r1", "webhook", 2), ("health:T1:r1", "up", 2), ("alert:T1:b1", "webhook", 0)],
+    )
+    conn.close()
+
+    async with open_database(path) as db:
+        outbox = Outbox(db)
+        by_sink = {
+            sink: {i.event_id: (i.type, i.raw) for i in await outbox.claim(sink, 10, 2, 30)}
+            for sink in ("webhook", "up")
+        }
+        async with db.reader.execute("SELECT event_id FROM events") as cursor:
+            events = [row[0] async for row in cursor]
+
+    assert by_sink == {
+        "webhook": {"alert:T1:b1": ("alert", '{"data":{}}'), "health:T1:r1": ("health", body)},
+        "up": {"health:T1:r1": ("health", body)},
+    }
+    assert events == ["alert:T1:b1"]  # the health event lives in its outbox rows only
