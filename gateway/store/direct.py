@@ -53,10 +53,6 @@ class DirectCursor:
     def rowcount(self) -> int:
         return self._cursor.rowcount
 
-    @property
-    def lastrowid(self) -> int | None:
-        return self._cursor.lastrowid
-
     async def fetchone(self) -> Any:
         return self._cursor.fetchone()
 
@@ -71,9 +67,6 @@ class DirectCursor:
         if row is None:
             raise StopAsyncIteration
         return row
-
-    async def close(self) -> None:
-        self._cursor.close()
 
 
 class Executed(Awaitable[T]):
