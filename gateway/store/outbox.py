@@ -24,17 +24,21 @@ from gateway.store.intake import StageUpdate
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
-#: An outbox row's event body: its own (a health report's), else its row of ``events``.
-_EVENT_BODY = "SELECT events.body FROM events WHERE events.event_id = outbox.event_id"
+def _carried(column: str) -> str:
+    """An outbox row's event ``type`` or ``body``: its own (a health report's), else
+    from its row of ``events``."""
+    return (
+        f"coalesce(outbox.{column},"
+        f" (SELECT events.{column} FROM events WHERE events.event_id = outbox.event_id))"
+    )
 
 
 def _in_region(scope: Sequence[str]) -> tuple[str, list[str]]:
     """SQL matching outbox rows whose event lies inside ``scope`` (its body's ``region``)."""
     if not scope:
         return "", []
-    body = f"coalesce(outbox.body, ({_EVENT_BODY}))"
     parts = " AND ".join(
-        f"json_extract({body}, '$.region[{depth}]') = ?" for depth in range(len(scope))
+        f"json_extract({_carried('body')}, '$.region[{depth}]') = ?" for depth in range(len(scope))
     )
     return f" AND {parts}", list(scope)
 
@@ -132,9 +136,7 @@ class Outbox:
                 " AND next_attempt_at <= ? AND lease_until <= ?"
                 " ORDER BY priority, next_attempt_at LIMIT ?)"
                 " RETURNING event_id, priority, attempts, created_at,"
-                " coalesce(outbox.type,"
-                " (SELECT type FROM events WHERE events.event_id = outbox.event_id)),"
-                f" coalesce(outbox.body, ({_EVENT_BODY}))",
+                f" {_carried('type')}, {_carried('body')}",
                 (now + lease_s, self._owner, sink, max_priority, now, now, limit),
             )
 
