@@ -1,12 +1,13 @@
 """One gateway process: every component, owned by one TaskGroup.
 
 terminals ─MQTT─▶ BrokerLink ─▶ Intake (route → plan → store) ─▶ AckPublisher ─▶ terminals
-                                          │ events + outbox rows (same commit)
+                                          │ events + outbox rows, health reports (same commit)
                                           ▼
                           Forwarder(webhook) / Forwarder(upstream) ─▶ command center
                                           │ confirmed
                                           ▼
-              Outbox.confirm (row deleted + alert "delivered", one commit) ─▶ ack "delivered"
+              Outbox.confirm (rows deleted + alert "delivered" + the health feed's cursor
+              moved, one commit) ─▶ ack "delivered"
 Supervisor (offline / restored / self-test) and the camera monitor add events too;
 the HTTP server serves /healthz, /metrics, the API and the console.
 """
@@ -135,6 +136,11 @@ class Gateway:
             for waker in self._alarm_wakers:
                 waker()
 
+    def _region_of(self, terminal_id: str) -> tuple[str, ...]:
+        """A terminal's region path (none for one no longer registered)."""
+        terminal = self.registry.get(terminal_id)
+        return () if terminal is None else terminal.region
+
     async def _handle(self, raws: Any) -> None:
         assert self._intake is not None  # set before the link runs
         await self._intake.handle(raws)
@@ -150,8 +156,9 @@ class Gateway:
         ):
             self.db = db
             http = await self._webhook_client(stack)
-            outbox = Outbox(db)
+            outbox = Outbox(db, regions=self._region_of)
             await outbox.release_own_leases()
+            await outbox.open_feeds(self.sinks)
             alerts = AlertStore(db, self.sinks)
             acks = AckPublisher(
                 self.link.wait_connected, cfg.intake.ack_queue_max, alerts.mark_acked,
@@ -216,7 +223,8 @@ class Gateway:
                 if upstream is not None:
                     tg.create_task(upstream.run(), name="upstream-link")
                 tg.create_task(supervisor.run(), name="supervisor")
-                tg.create_task(Retention(db, cfg.store, self._clock).run(), name="retention")
+                retention = Retention(db, cfg.store, self._clock, self.sinks)
+                tg.create_task(retention.run(), name="retention")
                 tg.create_task(serve(app, sock), name="http")
                 tg.create_task(self._refresh_metrics(outbox), name="metrics")
                 tg.create_task(watch_loop_lag(), name="loop-lag")

@@ -113,7 +113,11 @@ RETENTION_ROWS = Counter(
     "Rows folded (health reports) or dropped (summaries, events) by retention, by table.",
     ["table"],
 )
-OUTBOX = Gauge("gateway_outbox_rows", "Rows waiting in the outbox.", ["sink", "state"])
+OUTBOX = Gauge(
+    "gateway_outbox_rows",
+    "Deliveries waiting: outbox rows, and health reports past the sink's feed cursor.",
+    ["sink", "state"],
+)
 MQTT_CONNECTED = Gauge("gateway_mqtt_connected", "1 while connected to the broker.", ["link"])
 MQTT_RECONNECTS = Counter("gateway_mqtt_reconnects_total", "Broker connection losses.", ["link"])
 TERMINAL_EVENTS = Counter(

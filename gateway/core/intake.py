@@ -80,6 +80,19 @@ def health_event_id(terminal_id: str, report_id: str) -> str:
     return f"health:{terminal_id}:{report_id}"
 
 
+def health_event(
+    terminal_id: str, report_id: str, ts: float, received_at: float,
+    vitals: Mapping[str, Any], region: tuple[str, ...],
+) -> Event:  # fmt: skip
+    """The event that tells the command center about a health report (built again from
+    the stored report when it is forwarded: see :mod:`gateway.store.feed`)."""
+    return Event(
+        health_event_id(terminal_id, report_id), "health", Priority.HEALTH, received_at,
+        terminal_id, region,
+        {"terminal_id": terminal_id, "report_id": report_id, "ts": ts, "vitals": dict(vitals)},
+    )  # fmt: skip
+
+
 def alert_event(row: AlertRow, terminal: Terminal) -> Event:
     """The event that tells the command center about an alert."""
     return Event(
@@ -138,10 +151,8 @@ def _plan_health(
     plan.health.append(HealthRow(health.terminal_id, health.report_id, health.ts, now, vitals))
     plan.seen.append(Seen(health.terminal_id, now))
     plan.events.append(
-        Event(health_event_id(health.terminal_id, health.report_id), "health", Priority.HEALTH,
-              now, health.terminal_id, terminal.region,
-              {"terminal_id": health.terminal_id, "report_id": health.report_id,
-               "ts": health.ts, "vitals": vitals})
+        health_event(health.terminal_id, health.report_id, health.ts, now, vitals,
+                     terminal.region)
     )  # fmt: skip
     findings = evaluate(health.vitals, rules)
     if findings:

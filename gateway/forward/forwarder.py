@@ -133,7 +133,12 @@ class Forwarder:
             await free.acquire()
             wake.clear()
             batch = await self._outbox.claim(
-                self._sink.name, lane.batch_max, self._clock(), self._lease_s, lane.max_priority
+                self._sink.name,
+                lane.batch_max,
+                self._clock(),
+                self._lease_s,
+                lane.max_priority,
+                feed_too=not self._failing,  # while failing, the reports wait in the feed
             )
             if not batch:
                 free.release()
@@ -193,6 +198,7 @@ class Forwarder:
             # The receiver is back: everything backing off goes now, not in minutes.
             self._failing = False
             await self._outbox.expedite(name, now)
+            self.wake()
         await self._acks.submit(moved)
 
     async def _settle(

@@ -2,7 +2,9 @@
 
 An event is inserted once; its outbox rows (one per sink) only when the event is new,
 so a retransmitted alert whose delivery already completed is never delivered again. A
-health report's event lives only in its outbox rows (see :func:`insert_events`).
+new health report's event is owed through the health feed (:mod:`gateway.store.feed`);
+one that is an outbox row all the same (its delivery failed, or it was owed when the file
+was upgraded) lives only in its outbox rows (see :func:`insert_events`).
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ async def insert_events(
     """Insert new events and their outbox rows; return the events that were new.
 
     A health report's event is not a row of ``events``: its body travels in its outbox
-    rows, and it is new when its report is — the caller (``apply_plan``) leaves out the
-    events of reports stored before (``health`` deduplicates them).
+    rows. (Intake does not pass new reports' events here: they are owed through the
+    health feed.)
     """
     if not sinks:
         # Nothing to forward to: a health report's event would never be dropped.

@@ -103,16 +103,23 @@ _FOLD = (
 )
 
 
-async def fold_old(db: Database, before: float, limit: int) -> int:
+async def fold_old(db: Database, before: float, limit: int, sinks: Sequence[str] = ()) -> int:
     """Fold up to ``limit`` of the oldest reports received before ``before`` into their
-    day's summary and drop them, in one transaction. Returns how many were folded."""
+    day's summary and drop them, in one transaction. Returns how many were folded.
+
+    Kept whatever their age: the reports still owed to one of ``sinks`` (past its feed
+    cursor), and the newest report, so that the next one's id is larger than every
+    cursor (see :mod:`gateway.store.feed`)."""
+    owed = ",".join("?" * len(sinks))
     async with db.transaction("health_fold") as conn:
         await conn.execute("CREATE TEMP TABLE IF NOT EXISTS folding (id INTEGER PRIMARY KEY)")
         await conn.execute("DELETE FROM temp.folding")
         cursor = await conn.execute(
             "INSERT INTO temp.folding SELECT id FROM health WHERE received_at < ?"
+            " AND id < (SELECT max(id) FROM health)"
+            f" AND id <= coalesce((SELECT min(after) FROM feed WHERE sink IN ({owed})), id)"
             " ORDER BY received_at LIMIT ?",
-            (before, limit),
+            (before, *sinks, limit),
         )
         folded = cursor.rowcount
         await cursor.close()

@@ -16,6 +16,7 @@ import aiosqlite
 from firmware_protocol.messages import Stage, TerminalState
 from gateway.core.events import Event, compact_json
 from gateway.core.intake import AlertRow, Cancel, IntakePlan, Seen
+from gateway.store import feed
 from gateway.store.db import Database
 from gateway.store.direct import Conn, Direct
 from gateway.store.events import insert_events
@@ -187,13 +188,18 @@ async def apply_plan(
         )  # fmt: skip
         if new_alerts:
             await _insert_alerts(conn, new_alerts)
+        if plan.health and sinks:
+            await feed.ensure(conn, sinks)
         repeated = await insert_reports(conn, plan.health) if plan.health else set()
         if plan.seen:
             await _record_seen(conn, plan.seen)
         fresh_cancels = [c for c in plan.cancels if (c.terminal_id, c.cancel_id) not in before]
         resolved = await _apply_cancels(conn, fresh_cancels, now) if fresh_cancels else []
-        events = [e for e in plan.events if e.event_id not in repeated]
-        return before, new_alerts, resolved, await insert_events(conn, events, sinks, now)
+        # A new report's event is owed to the sinks through the health feed.
+        reported = [e for e in plan.events if e.type == "health" and e.event_id not in repeated]
+        events = [e for e in plan.events if e.type != "health"]
+        fresh = await insert_events(conn, events, sinks, now)
+        return before, new_alerts, resolved, fresh + (reported if sinks else [])
 
     name = "intake_alerts" if alarms else "intake"
     before, new_alerts, resolved, new_events = await db.run(name, body, urgent=alarms)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from gateway import metrics
 from gateway.config import StoreConfig
@@ -29,11 +29,14 @@ class Retention:
     """``run()`` applies the store's retention every ``retention_interval_s``."""
 
     def __init__(
-        self, db: Database, cfg: StoreConfig, clock: Callable[[], float] = time.time
-    ) -> None:
+        self, db: Database, cfg: StoreConfig, clock: Callable[[], float] = time.time,
+        sinks: Sequence[str] = (),
+    ) -> None:  # fmt: skip
+        """``sinks``: where events are forwarded; reports still owed to one are kept."""
         self._db = db
         self._cfg = cfg
         self._clock = clock
+        self._sinks = list(sinks)
 
     async def run(self) -> None:
         while True:
@@ -45,7 +48,9 @@ class Retention:
         now = self._clock()
         done = {
             "health": await self._repeat(
-                lambda: health.fold_old(self._db, now - self._cfg.health_raw_days * DAY_S, CHUNK)
+                lambda: health.fold_old(
+                    self._db, now - self._cfg.health_raw_days * DAY_S, CHUNK, self._sinks
+                )
             ),
             "health_daily": await self._repeat(lambda: self._drop_old_summaries(now)),
             "events": await self._repeat(lambda: self._drop_old_events(now)),

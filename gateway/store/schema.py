@@ -368,8 +368,25 @@ def _v5(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM events WHERE type = 'health'")
 
 
+# -- 5 → 6: each sink's health events read from ``health`` by a cursor ------------------
+def _v6(conn: sqlite3.Connection) -> None:
+    """A sink is owed every health report past its cursor in ``feed`` (see
+    :mod:`gateway.store.feed`), instead of an outbox row per report. The cursors start at
+    the newest report: the reports of older files are owed through their outbox rows,
+    which stay and are forwarded as before. Several gateways on one file take turns: a
+    sink's feed is leased to one of them at a time (``owner``, ``lease_until``)."""
+    conn.execute(
+        "CREATE TABLE feed (sink TEXT PRIMARY KEY, after INTEGER NOT NULL, owner TEXT,"
+        " lease_until REAL NOT NULL DEFAULT 0) WITHOUT ROWID"
+    )
+    conn.execute(
+        "INSERT INTO feed (sink, after) SELECT DISTINCT outbox.sink,"
+        " (SELECT coalesce(max(id), 0) FROM health) FROM outbox"
+    )
+
+
 #: ``STEPS[n]`` takes a file from version ``n`` to ``n + 1``.
-STEPS: tuple[Step, ...] = (_V1, _v2, _v3, _V4_DISPATCH, _v5)
+STEPS: tuple[Step, ...] = (_V1, _v2, _v3, _V4_DISPATCH, _v5, _v6)
 LATEST = len(STEPS)
 
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
+from firmware_protocol.messages import Health, Vitals
 from gateway.core.backoff import Backoff
 from gateway.forward.forwarder import Forwarder
 from gateway.forward.webhook import WebhookSink
@@ -130,3 +131,34 @@ async def test_kill_after_the_command_center_confirmed_strands_no_alert(
             assert await rows(db, "SELECT * FROM outbox") == []
 
     assert set(center.confirmed) == {"alert:T0001:b1"}
+
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+async def test_kill_after_the_command_center_confirmed_loses_no_health_report(
+    tmp_path: Path, k: int
+) -> None:
+    """Reports go by the health feed: the new process starts from the stored cursor."""
+    path = tmp_path / "gateway.db"
+    clock = FakeClock(T0)
+    center = CommandCenter()
+    reports = [Health("T0001", f"r{n}", T0, Vitals(steps=n)) for n in range(5)]
+    async with httpx.AsyncClient(transport=httpx.MockTransport(center)) as client:
+        async with open_database(path, "NORMAL") as db:
+            await store(db, alert("b1"), *reports, now=T0)
+            center.dying = DyingDatabase(db, k)
+            assert await died(forwarder(center.dying, client, clock))
+
+        clock.advance(LEASE_S + 1)
+        center.dying = None
+        async with open_database(path, "NORMAL") as db:
+            await until_delivered(db, forwarder(db, client, clock))
+            fw = forwarder(db, client, clock)
+            async with asyncio.TaskGroup() as tg:
+                task = tg.create_task(fw.run())
+                async with asyncio.timeout(10):
+                    while await Outbox(db).backlog():
+                        fw.wake()
+                        await asyncio.sleep(0.01)
+                task.cancel()
+
+    assert set(center.confirmed) == {"alert:T0001:b1"} | {f"health:T0001:r{n}" for n in range(5)}

@@ -106,7 +106,13 @@ def outbox_is(db: Database, predicate: Callable[[Rows], bool]) -> Check:
 
 
 def empty(db: Database) -> Check:
-    return outbox_is(db, lambda r: r == [])
+    """Nothing left to deliver: no outbox rows, no report past a feed's cursor."""
+    rows_gone = outbox_is(db, lambda r: r == [])
+
+    async def check() -> bool:
+        return await rows_gone() and not await Outbox(db).backlog()
+
+    return check
 
 
 def handed(acks: FakeAcks, n: int) -> Check:

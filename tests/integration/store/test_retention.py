@@ -32,6 +32,12 @@ def report(n: int, terminal: str = "T0001", **vitals: float | int | bool) -> Hea
     return Health(terminal, f"r{n}", START + n, Vitals(**vitals))  # type: ignore[arg-type]
 
 
+async def newer(db: Database, now: float) -> None:
+    """Another terminal's report, stored last: the newest report always stays (the feed's
+    ids must never go back), so a test that folds everything stores one after."""
+    await store(db, Health("T0002", f"n{now}", now, Vitals(heart_rate_bpm=60)), now=now)
+
+
 async def test_old_reports_become_a_daily_summary_and_recent_ones_stay(db: Database) -> None:
     await store(db, report(1, heart_rate_bpm=60, spo2_pct=97.0), now=START + 10)
     await store(db, report(2, heart_rate_bpm=80, fall_detected=True), now=START + 20)
@@ -60,6 +66,7 @@ async def test_folding_in_many_small_transactions_counts_every_report_once(
     monkeypatch.setattr(retention, "CHUNK", 3)
     reports = [report(n, heart_rate_bpm=50 + n) for n in range(10)]
     await store(db, *reports, now=START + 100)
+    await newer(db, START + 5 * DAY_S)
     clock = FakeClock(START + 5 * DAY_S)
 
     assert (await Retention(db, CFG, clock).apply())["health"] == 10
@@ -68,14 +75,16 @@ async def test_folding_in_many_small_transactions_counts_every_report_once(
     [summary] = await health.daily(db, "T0001", 0)
     assert (summary["reports"], summary["heart_rate_bpm_sum"]) == (10, sum(range(50, 60)))
     assert (summary["heart_rate_bpm_min"], summary["heart_rate_bpm_max"]) == (50, 59)
-    assert await rows(db, "SELECT * FROM health") == []
+    assert [r["terminal_id"] for r in await rows(db, "SELECT * FROM health")] == ["T0002"]
 
 
 async def test_a_later_chunk_of_the_same_day_merges_into_its_summary(db: Database) -> None:
     await store(db, report(1, heart_rate_bpm=70), now=START + 10)
+    await newer(db, START + 3 * DAY_S)
     await Retention(db, CFG, FakeClock(START + 3 * DAY_S)).apply()
     # a report of the same day that arrived late (stored later, folded later)
     await store(db, report(2, heart_rate_bpm=40, body_temp_c=36.6), now=START + 20)
+    await newer(db, START + 3 * DAY_S + 1)
     await Retention(db, CFG, FakeClock(START + 3 * DAY_S)).apply()
 
     [summary] = await health.daily(db, "T0001", 0)
@@ -87,12 +96,51 @@ async def test_a_later_chunk_of_the_same_day_merges_into_its_summary(db: Databas
 
 async def test_summaries_past_their_own_retention_are_dropped(db: Database) -> None:
     await store(db, report(1, heart_rate_bpm=70), now=START + 10)
+    await newer(db, START + 3 * DAY_S)
     await Retention(db, CFG, FakeClock(START + 3 * DAY_S)).apply()
 
     done = await Retention(db, CFG, FakeClock(START + 32 * DAY_S)).apply()
 
     assert done["health_daily"] == 1
     assert await health.daily(db, "T0001", 0) == []
+
+
+async def test_the_newest_report_stays_whatever_its_age(db: Database) -> None:
+    """Were it dropped, the next report would take its id again: an id at or before a
+    feed's cursor, never forwarded."""
+    await store(db, report(1, heart_rate_bpm=70), report(2, heart_rate_bpm=71), now=START)
+
+    done = await Retention(db, CFG, FakeClock(START + 10 * DAY_S), sinks=["webhook"]).apply()
+
+    assert done["health"] == 0  # r1 is owed to the webhook, r2 the newest
+    outbox = Outbox(db)
+    await outbox.confirm(
+        "webhook", await outbox.claim("webhook", 5, START, 30), START, advance=False
+    )
+    done = await Retention(db, CFG, FakeClock(START + 10 * DAY_S), sinks=["webhook"]).apply()
+
+    assert done["health"] == 1
+    assert [r["report_id"] for r in await rows(db, "SELECT report_id FROM health")] == ["r2"]
+    await store(db, report(3, heart_rate_bpm=72), now=START + 10 * DAY_S)
+    [item] = await outbox.claim("webhook", 5, START + 10 * DAY_S, 30)
+    assert item.event_id == "health:T0001:r3"
+
+
+async def test_reports_still_owed_to_a_sink_stay_past_their_retention(db: Database) -> None:
+    await store(db, *[report(n, heart_rate_bpm=60 + n) for n in range(4)], now=START)
+    await newer(db, START + 10 * DAY_S)
+    outbox = Outbox(db)
+    first = await outbox.claim("webhook", 2, START, 30)
+    await outbox.confirm("webhook", first, START, advance=False)  # r0, r1 delivered; r2, r3 owed
+
+    done = await Retention(db, CFG, FakeClock(START + 10 * DAY_S), sinks=["webhook"]).apply()
+
+    assert done["health"] == 2
+    left = [r["report_id"] for r in await rows(db, "SELECT report_id FROM health ORDER BY id")]
+    assert left[:2] == ["r2", "r3"]
+    assert [i.event_id for i in await outbox.claim("webhook", 2, START, 30)] == [
+        "health:T0001:r2", "health:T0001:r3",
+    ]  # fmt: skip
 
 
 async def test_old_events_go_but_those_still_owed_stay(db: Database) -> None:

@@ -43,6 +43,14 @@ def dump(path: Path) -> dict[str, list[dict[str, Any]]]:
         conn.close()
 
 
+def at_version(tmp_path: Path, target: int) -> tuple[Path, sqlite3.Connection]:
+    """A file climbed to ``target`` only, and a connection to add rows with."""
+    path = tmp_path / f"v{target}.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    schema.migrate(conn, target=target)
+    return path, conn
+
+
 def shape(path: Path) -> dict[str, Any]:
     """Tables with their columns (name, type, not null, default, pk) and the index names.
 
@@ -241,9 +249,7 @@ def test_a_file_with_other_pages_keeps_them(tmp_path: Path) -> None:
 async def test_version_5_moves_owed_health_events_into_their_outbox_rows(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "v4.db"
-    conn = sqlite3.connect(path, isolation_level=None)
-    schema.migrate(conn, target=4)
+    path, conn = at_version(tmp_path, 4)
     body = '{"event_id":"health:T1:r1","type":"health","data":{"vitals":{"spo2_pct":97}}}'
     conn.executemany(
         "INSERT INTO events (event_id, type, priority, occurred_at, source, body, created_at)"
@@ -271,3 +277,29 @@ async def test_version_5_moves_owed_health_events_into_their_outbox_rows(
         "up": {"health:T1:r1": ("health", body)},
     }
     assert events == ["alert:T1:b1"]  # the health event lives in its outbox rows only
+
+
+async def test_version_6_owes_new_reports_through_the_feed_and_keeps_old_rows(
+    tmp_path: Path,
+) -> None:
+    path, conn = at_version(tmp_path, 5)
+    conn.execute(
+        "INSERT INTO health (terminal_id, report_id, ts, received_at, steps)"
+        " VALUES ('T1', 'r1', 1, 1, 10)"
+    )
+    body = '{"event_id":"health:T1:r1","type":"health","data":{"vitals":{"steps":10}}}'
+    conn.execute(
+        "INSERT INTO outbox (event_id, sink, priority, created_at, next_attempt_at, type, body)"
+        " VALUES ('health:T1:r1', 'webhook', 2, 1, 1, 'health', ?)",
+        (body,),
+    )
+    conn.close()
+
+    async with open_database(path) as db:
+        async with db.reader.execute("SELECT sink, after FROM feed") as cursor:
+            feed = [tuple(row) async for row in cursor]
+        outbox = Outbox(db)
+        claimed = [(i.event_id, i.raw, i.report) for i in await outbox.claim("webhook", 10, 2, 30)]
+
+    assert feed == [("webhook", 1)]  # r1 is owed by its outbox row, not again by the feed
+    assert claimed == [("health:T1:r1", body, 0)]
