@@ -18,7 +18,7 @@ import httpx
 import pytest
 from standardwebhooks import Webhook
 
-from firmware_protocol.messages import Health, Vitals
+from firmware_protocol.messages import Alert, Health, Vitals
 from gateway.core.backoff import Backoff
 from gateway.forward.forwarder import Forwarder
 from gateway.forward.webhook import WebhookSink
@@ -101,25 +101,30 @@ async def died(fw: Forwarder) -> bool:
 
 
 async def until_delivered(db: Database, fw: Forwarder) -> None:
+    """Run ``fw`` until the alert is ``delivered`` and nothing is owed to the sink."""
+
+    async def done() -> bool:
+        [alarm] = await rows(db, "SELECT stage FROM alerts")
+        return alarm["stage"] == "delivered" and not await Outbox(db).backlog()
+
     async with asyncio.TaskGroup() as tg:
         task = tg.create_task(fw.run())
         async with asyncio.timeout(10):
-            while (await rows(db, "SELECT stage FROM alerts"))[0]["stage"] != "delivered":
+            while not await done():
                 fw.wake()
                 await asyncio.sleep(0.01)
         task.cancel()
 
 
-@pytest.mark.parametrize("k", [1, 2, 3])
-async def test_kill_after_the_command_center_confirmed_strands_no_alert(
-    tmp_path: Path, k: int
-) -> None:
-    path = tmp_path / "gateway.db"
+async def killed_and_restarted(path: Path, k: int, *messages: Alert | Health) -> list[str]:
+    """Store ``messages``, kill the forwarding process before the ``k``-th transaction
+    after the command center's first 200, forward again from a new process on the same
+    file; the event ids the command center confirmed."""
     clock = FakeClock(T0)
     center = CommandCenter()
     async with httpx.AsyncClient(transport=httpx.MockTransport(center)) as client:
         async with open_database(path, "NORMAL") as db:
-            await store(db, alert("b1"), now=T0)
+            await store(db, *messages, now=T0)
             center.dying = DyingDatabase(db, k)
             assert await died(forwarder(center.dying, client, clock))
 
@@ -129,8 +134,16 @@ async def test_kill_after_the_command_center_confirmed_strands_no_alert(
         async with open_database(path, "NORMAL") as db:
             await until_delivered(db, forwarder(db, client, clock))
             assert await rows(db, "SELECT * FROM outbox") == []
+    return center.confirmed
 
-    assert set(center.confirmed) == {"alert:T0001:b1"}
+
+@pytest.mark.parametrize("k", [1, 2, 3])
+async def test_kill_after_the_command_center_confirmed_strands_no_alert(
+    tmp_path: Path, k: int
+) -> None:
+    confirmed = await killed_and_restarted(tmp_path / "gateway.db", k, alert("b1"))
+
+    assert set(confirmed) == {"alert:T0001:b1"}
 
 
 @pytest.mark.parametrize("k", [1, 2, 3])
@@ -138,27 +151,8 @@ async def test_kill_after_the_command_center_confirmed_loses_no_health_report(
     tmp_path: Path, k: int
 ) -> None:
     """Reports go by the health feed: the new process starts from the stored cursor."""
-    path = tmp_path / "gateway.db"
-    clock = FakeClock(T0)
-    center = CommandCenter()
     reports = [Health("T0001", f"r{n}", T0, Vitals(steps=n)) for n in range(5)]
-    async with httpx.AsyncClient(transport=httpx.MockTransport(center)) as client:
-        async with open_database(path, "NORMAL") as db:
-            await store(db, alert("b1"), *reports, now=T0)
-            center.dying = DyingDatabase(db, k)
-            assert await died(forwarder(center.dying, client, clock))
 
-        clock.advance(LEASE_S + 1)
-        center.dying = None
-        async with open_database(path, "NORMAL") as db:
-            await until_delivered(db, forwarder(db, client, clock))
-            fw = forwarder(db, client, clock)
-            async with asyncio.TaskGroup() as tg:
-                task = tg.create_task(fw.run())
-                async with asyncio.timeout(10):
-                    while await Outbox(db).backlog():
-                        fw.wake()
-                        await asyncio.sleep(0.01)
-                task.cancel()
+    confirmed = await killed_and_restarted(tmp_path / "gateway.db", k, alert("b1"), *reports)
 
-    assert set(center.confirmed) == {"alert:T0001:b1"} | {f"health:T0001:r{n}" for n in range(5)}
+    assert set(confirmed) == {"alert:T0001:b1"} | {f"health:T0001:r{n}" for n in range(5)}
