@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from gateway.core.intake import HealthRow, health_event_id
 from gateway.store.db import Database
 from gateway.store.direct import Conn
@@ -70,13 +68,17 @@ async def recent(
         " ORDER BY ts LIMIT 2000",
         (terminal_id, since),
     ) as cursor:
-        return [(row[0], _vitals(row)) async for row in cursor]
+        return [(row[0], vitals_of(row[1:])) async for row in cursor]
 
 
-def _vitals(row: aiosqlite.Row) -> dict[str, Any]:
-    vitals = {name: row[name] for name in NUMERIC if row[name] is not None}
-    if row["fall_detected"] is not None:
-        vitals["fall_detected"] = bool(row["fall_detected"])
+def vitals_of(values: Sequence[Any]) -> dict[str, Any]:
+    """A stored report's vitals from its ``COLUMNS`` values (in that order), as reported:
+    the vitals it did not measure left out."""
+    measured = zip(NUMERIC, values[: len(NUMERIC)], strict=True)
+    vitals = {name: value for name, value in measured if value is not None}
+    fall = values[len(NUMERIC)]
+    if fall is not None:
+        vitals["fall_detected"] = bool(fall)
     return vitals
 
 

@@ -26,7 +26,7 @@ from gateway.store import feed
 from gateway.store.alerts import Advance, Observed, advance_in, observe_stages
 from gateway.store.db import Database
 from gateway.store.direct import Direct
-from gateway.store.health import NUMERIC
+from gateway.store.health import vitals_of
 from gateway.store.intake import StageUpdate
 
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
@@ -115,11 +115,7 @@ def _no_region(_terminal_id: str) -> Sequence[str]:
 
 def _fed(row: Any, sink: str, region: Sequence[str]) -> OutboxItem:
     """A report read from the feed (:data:`feed.READ`'s columns) as an item for ``sink``."""
-    vitals = {name: value for name, value in zip(NUMERIC, row[5:12], strict=True)
-              if value is not None}  # fmt: skip
-    if row[12] is not None:
-        vitals["fall_detected"] = bool(row[12])
-    event = health_event(row[1], row[2], row[3], row[4], vitals, tuple(region))
+    event = health_event(row[1], row[2], row[3], row[4], vitals_of(row[5:]), tuple(region))
     return OutboxItem(event.event_id, sink, Priority.HEALTH, 0, row[4], "health",
                       compact_json(event.to_json()), report=row[0])  # fmt: skip
 
