@@ -22,8 +22,6 @@ from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
-import httpx
-
 from gateway import metrics, tls
 from gateway.cameras.scheduler import CameraMonitor
 from gateway.cameras.wiring import camera_monitor, guarded_camera_routes
@@ -31,15 +29,16 @@ from gateway.config import GatewayConfig
 from gateway.console.camera_views import MonitorViews
 from gateway.console.context import open_console
 from gateway.console.routes import console_routes
-from gateway.core.backoff import Backoff
 from gateway.core.events import Priority
 from gateway.dispatch.wiring import dispatch_parts
 from gateway.errors import ConfigError, RegistryError
 from gateway.forward.forwarder import Forwarder, lanes
+from gateway.forward.process import ForwardingProcess
 from gateway.forward.upstream import UpstreamSink
-from gateway.forward.webhook import POOL_SIZE, SpreadClient, WebhookSink
+from gateway.forward.webhook import SpreadClient, WebhookSink
+from gateway.forward.wiring import webhook_backoff, webhook_client, webhook_forwarder
 from gateway.http.auth import TokenAuth
-from gateway.http.health import Check, backlog_check, link_check, store_check
+from gateway.http.health import Check, Health, backlog_check, link_check, store_check
 from gateway.http.server import bind, build_app, serve
 from gateway.intake.acks import AckPublisher, AckResender
 from gateway.intake.link import BrokerLink
@@ -79,12 +78,14 @@ class Gateway:
         self.registry = RegistryHolder(registry)
         self.reloader = RegistryReloader(
             self.registry, cfg.registry.path, site_district=cfg.site.district,
-            check=self._check_reload, on_swapped=after_registry_swap,
+            check=self._check_reload, on_swapped=lambda: self._swapped(after_registry_swap),
         )  # fmt: skip
         self.notifier = Notifier(environ)
         self._environ = environ
         self._clock = clock
         self._forwarders: list[Forwarder] = []
+        #: The webhook forwarder's own process (``webhook.own_process``), once running.
+        self.forwarding: ForwardingProcess | None = None
         self.ready = asyncio.Event()  # connected to the broker: alarms are taken
         self.serving = asyncio.Event()  # store open, HTTP served
         self.db: Database | None = None
@@ -104,6 +105,11 @@ class Gateway:
         self.cameras: CameraMonitor | None = None
         #: Woken by new alarms only (the dispatcher starts their call sequences).
         self._alarm_wakers: list[Callable[[], None]] = []
+
+    def _swapped(self, then: Callable[[], None]) -> None:
+        if self.forwarding is not None:
+            self.forwarding.registry_swapped()
+        then()
 
     def _check_reload(self, registry: Registry) -> None:
         """A reloaded registry must suit the running links: the gateway has one session
@@ -132,6 +138,8 @@ class Gateway:
         """New events were committed (``priority``: the most urgent of them, if known)."""
         for forwarder in self._forwarders:
             forwarder.wake(priority)
+        if self.forwarding is not None:
+            self.forwarding.wake(priority)
         if priority is None or priority <= Priority.ALERT:
             for waker in self._alarm_wakers:
                 waker()
@@ -155,7 +163,10 @@ class Gateway:
             AsyncExitStack() as stack,
         ):
             self.db = db
-            http = await self._webhook_client(stack)
+            wh = cfg.webhook
+            http = None  # the forwarding process has its own
+            if wh.enabled and not wh.own_process:
+                http = await webhook_client(wh, self._webhook_tls, stack)
             outbox = Outbox(db, regions=self._region_of)
             await outbox.release_own_leases()
             await outbox.open_feeds(self.sinks)
@@ -220,6 +231,8 @@ class Gateway:
                 tg.create_task(resender.run(), name="ack-resender")
                 for forwarder in self._forwarders:
                     tg.create_task(forwarder.run(), name=f"forwarder-{forwarder.sink_name}")
+                if self.forwarding is not None:
+                    tg.create_task(self.forwarding.run(), name="forwarding-process")
                 if upstream is not None:
                     tg.create_task(upstream.run(), name="upstream-link")
                 tg.create_task(supervisor.run(), name="supervisor")
@@ -250,45 +263,28 @@ class Gateway:
         }
         if upstream is not None:
             checks["upstream"] = link_check(upstream.state)
+        forwarding = self.forwarding
+        if forwarding is not None:
+            checks["forwarding"] = lambda: Health(forwarding.pid is not None, forwarding.state())
         return checks
 
-    async def _webhook_client(self, stack: AsyncExitStack) -> SpreadClient:
-        wh = self.cfg.webhook
-        pools = max(1, -(-(wh.concurrency + wh.alarm_concurrency) // POOL_SIZE))
-        limits = httpx.Limits(max_connections=min(POOL_SIZE, wh.concurrency))
-        # One connection per request in flight, across both lanes.
-        clients = [
-            await stack.enter_async_context(
-                httpx.AsyncClient(timeout=wh.timeout_s, limits=limits, verify=self._webhook_tls)
-            )
-            for _ in range(pools)
-        ]
-        return SpreadClient(clients)
-
     def _build_forwarders(
-        self, outbox: Outbox, acks: AckPublisher, http: SpreadClient, upstream: UpstreamSink | None
-    ) -> None:
+        self, outbox: Outbox, acks: AckPublisher, http: SpreadClient | None,
+        upstream: UpstreamSink | None,
+    ) -> None:  # fmt: skip
         wh, up = self.cfg.webhook, self.cfg.upstream
-        backoff = Backoff(base=wh.backoff_base_s, cap=wh.backoff_cap_s)
-        common: dict[str, Any] = {
-            "acks": acks, "retry_for_s": wh.retry_for_h * 3600, "backoff": backoff,
-            "clock": self._clock,
-        }  # fmt: skip
-        if wh.enabled:
-            batch = wh.format == "batch"
-            sink = WebhookSink(wh.url, wh.secret.get_secret_value(), http, batch=batch)
-            plan = lanes(wh.concurrency, wh.alarm_concurrency, wh.batch_max if batch else 1,
-                         wh.linger_s)  # fmt: skip
-            self._forwarders.append(
-                Forwarder(sink, outbox, confirms_terminals=True, lease_s=wh.timeout_s * 3,
-                          lanes=plan, **common)
-            )  # fmt: skip
+        if wh.enabled and wh.own_process:
+            self.forwarding = ForwardingProcess(self.cfg, acks, self._environ)
+        elif wh.enabled:
+            assert http is not None
+            self._forwarders.append(webhook_forwarder(wh, outbox, acks, http, self._clock))
         if upstream is not None:
             # The upstream confirms delivery to the terminal only when it is the sole sink.
             plan = lanes(up.concurrency, 1, up.batch_max, wh.linger_s)
             self._forwarders.append(
-                Forwarder(upstream, outbox, confirms_terminals=not wh.enabled,
-                          lease_s=up.timeout_s * 3, lanes=plan, **common)
+                Forwarder(upstream, outbox, acks=acks, confirms_terminals=not wh.enabled,
+                          lease_s=up.timeout_s * 3, retry_for_s=wh.retry_for_h * 3600,
+                          backoff=webhook_backoff(wh), lanes=plan, clock=self._clock)
             )  # fmt: skip
 
     async def _announce_ready(self) -> None:

@@ -138,6 +138,11 @@ class WebhookConfig(StrictModel):
         4, ge=1, le=64, description="Further requests in flight that carry only alarms."
     )
     retry_for_h: float = Field(72.0, ge=0.01, le=24 * 30, description="Then dead-letter.")
+    own_process: bool = Field(
+        False,
+        description="Forward from a second process (a second core: the gateway's own loop"
+        " then only takes messages in). For districts; see README, Sizing.",
+    )
     backoff_base_s: float = Field(1.0, gt=0, le=3600)
     backoff_cap_s: float = Field(300.0, gt=0, le=86_400)
 

@@ -44,6 +44,36 @@ Failures = Mapping[str, DeliveryError]
 Batches = asyncio.Queue[list[OutboxItem]]
 
 
+class Meter(Protocol):
+    """Where a forwarder counts what it did: this process's /metrics, or (in a
+    forwarding process of its own) the pipe to the gateway that serves them."""
+
+    def batch(self, sink: str, size: int) -> None:
+        """One delivery of ``size`` events was sent."""
+
+    def outcome(self, sink: str, outcome: str, count: int) -> None:
+        """``count`` events ended one attempt as ``outcome`` (ok, retry, rejected, dead,
+        error)."""
+
+    def delivered(self, sink: str, ages: Sequence[float]) -> None:
+        """Events were confirmed ``ages`` seconds after they were created."""
+
+
+class PrometheusMeter:
+    """Counts into this process's metrics."""
+
+    def batch(self, sink: str, size: int) -> None:
+        metrics.DELIVERY_BATCH.labels(sink).observe(size)
+
+    def outcome(self, sink: str, outcome: str, count: int) -> None:
+        metrics.DELIVERIES.labels(sink, outcome).inc(count)
+
+    def delivered(self, sink: str, ages: Sequence[float]) -> None:
+        histogram = metrics.DELIVERY_SECONDS.labels(sink)
+        for age in ages:
+            histogram.observe(age)
+
+
 class Sink(Protocol):
     """Where events go. ``deliver`` returns the items it could *not* deliver."""
 
@@ -90,8 +120,10 @@ class Forwarder:
         backoff: Backoff,
         lanes: Sequence[Lane] = (Lane("general", 1, 1),),
         clock: Callable[[], float] = time.time,
+        meter: Meter | None = None,
     ) -> None:
         self._sink = sink
+        self._meter: Meter = meter or PrometheusMeter()
         self._outbox = outbox
         self._acks = acks
         self._confirms = confirms_terminals
@@ -166,7 +198,7 @@ class Forwarder:
             try:
                 await self._deliver(batch)
             except Exception:  # per-batch guard: a bug must not stop forwarding
-                metrics.DELIVERIES.labels(self._sink.name, "error").inc(len(batch))
+                self._meter.outcome(self._sink.name, "error", len(batch))
                 log.exception("forwarding %d events to %s failed", len(batch), self._sink.name)
                 await self._settle({i.event_id: DeliveryError("internal error") for i in batch},
                                    batch, delay_s=BUG_RETRY_S)  # fmt: skip
@@ -174,7 +206,7 @@ class Forwarder:
                 free.release()
 
     async def _deliver(self, batch: list[OutboxItem]) -> None:
-        metrics.DELIVERY_BATCH.labels(self._sink.name).observe(len(batch))
+        self._meter.batch(self._sink.name, len(batch))
         failures = dict(await self._sink.deliver(batch))
         if len(batch) > 1 and any(_permanent(e) for e in failures.values()):
             # One bad event must not sink its batch: send the refused ones alone.
@@ -190,10 +222,9 @@ class Forwarder:
             return
         name = self._sink.name
         moved = await self._outbox.confirm(name, delivered, self._clock(), advance=self._confirms)
-        metrics.DELIVERIES.labels(name, "ok").inc(len(delivered))
+        self._meter.outcome(name, "ok", len(delivered))
         now = self._clock()
-        for item in delivered:
-            metrics.DELIVERY_SECONDS.labels(name).observe(max(0.0, now - item.created_at))
+        self._meter.delivered(name, [max(0.0, now - item.created_at) for item in delivered])
         if self._failing:
             # The receiver is back: everything backing off goes now, not in minutes.
             self._failing = False
@@ -233,9 +264,9 @@ class Forwarder:
         """Count every failed delivery. Dead letters are logged one by one (a person must
         look at each); retries once per batch, when they are an event's first failure."""
         name = self._sink.name
-        metrics.DELIVERIES.labels(name, "retry").inc(len(retries))
-        metrics.DELIVERIES.labels(name, "rejected").inc(len(refused))
-        metrics.DELIVERIES.labels(name, "dead").inc(len(expired))
+        for outcome, items in (("retry", retries), ("rejected", refused), ("dead", expired)):
+            if items:
+                self._meter.outcome(name, outcome, len(items))
         for item, error in refused:
             log.error("%s refused event %s for good: %s", name, item.event_id, error)
         for item, error in expired:
