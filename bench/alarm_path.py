@@ -3,8 +3,12 @@
 (a) baseline: the receive ceiling of a bare aiomqtt consumer, QoS 1, no processing;
 (a') the same with the lean client the gateway's sessions run on;
 (b) the gateway's sustained intake on a realistic mix (10 % alerts, 60 % health,
-    30 % status) with alerts durable (synchronous=FULL), webhooks on; reported as (b)/(a)
-    and (b)/(a');
+    30 % status) with alerts durable (synchronous=FULL), webhooks on and sent from the
+    gateway's forwarding process (``webhook.own_process``, as a district runs it);
+    reported as (b)/(a) and (b)/(a');
+(b'') the same with forwarding in the gateway's own process (the default for a small
+    site), to show what the second process buys;
+(b') the same with forwarding off (intake alone);
 
 Each throughput phase is a drain: the receiver opens its kept session (clean session
 off) and leaves, the load generators publish the whole load into the broker's queue for
@@ -165,16 +169,22 @@ def offered(loaders: list[ManagedProcess]) -> dict[str, float]:
 
 
 def start_gateway(
-    bench: Bench, name: str, center_port: int, webhook: bool = True, log: str | None = None
-) -> tuple[ManagedProcess, int]:
+    bench: Bench, name: str, center_port: int, webhook: bool = True, log: str | None = None,
+    own_process: bool = True,
+) -> tuple[ManagedProcess, int]:  # fmt: skip
     """A gateway named ``name`` (its config, database and client id), logging to ``log``
-    (default: its name): started again under the same name it resumes its sessions."""
+    (default: its name): started again under the same name it resumes its sessions.
+    ``own_process``: its webhooks go out from its forwarding process."""
     http_port = free_port()
     config = {
         "mqtt": {"port": bench.gateway_port, "username": "gateway", "client_id": f"gw-{name}"},
         "registry": {"path": str(bench.root / "terminals.csv")},
         "store": {"path": str(bench.root / f"{name}.db"), "synchronous": "FULL"},
-        "webhook": {"enabled": webhook, "url": f"http://127.0.0.1:{center_port}/webhook"},
+        "webhook": {
+            "enabled": webhook,
+            "url": f"http://127.0.0.1:{center_port}/webhook",
+            "own_process": own_process,
+        },
         "http": {"port": http_port},
         "api": {"tokens": [{"name": "cc", "token_env": "BENCH_TOKEN"}]},
     }
@@ -223,17 +233,21 @@ def processed(http: httpx.Client) -> float:
     return total
 
 
-def gateway_throughput(bench: Bench, messages: int, webhook: bool) -> dict[str, Any]:
+def gateway_throughput(
+    bench: Bench, messages: int, webhook: bool, own_process: bool = True
+) -> dict[str, Any]:
     """(b) messages stored (and alerts acked) per second, measured from /metrics.
 
     With ``webhook`` every event is also forwarded (batched signed webhooks) to a
-    command-center simulator running on the same two cores. The gateway starts once to
-    open its sessions (a lone gateway keeps them), stops, and is started again on the
-    filled queues.
+    command-center simulator running on the same two cores, from the gateway's
+    forwarding process if ``own_process``. The gateway starts once to open its sessions
+    (a lone gateway keeps them), stops, and is started again on the filled queues. Its
+    CPU is that of its whole process tree (the forwarding process included).
     """
-    name = "b-forwarding" if webhook else "b-intake"
+    name = ("b-forwarding" if own_process else "b-inline") if webhook else "b-intake"
     center_port = free_port()
-    gateway, _port = start_gateway(bench, f"gateway-{name}", center_port, webhook)
+    gateway, _port = start_gateway(bench, f"gateway-{name}", center_port, webhook,
+                                   own_process=own_process)  # fmt: skip
     gateway.stop()
     loaders = bench.fill(messages, "b" if webhook else "c")
     if webhook:
@@ -242,8 +256,9 @@ def gateway_throughput(bench: Bench, messages: int, webhook: bool) -> dict[str, 
                              "--port", str(center_port)], env)  # fmt: skip
         center.wait_port("127.0.0.1", center_port)
     gateway, http_port = start_gateway(
-        bench, f"gateway-{name}", center_port, webhook, log=f"gateway-{name}-drain"
-    )
+        bench, f"gateway-{name}", center_port, webhook, log=f"gateway-{name}-drain",
+        own_process=own_process,
+    )  # fmt: skip
     sampling = bench.sampler(gateway)
     if webhook:
         sampling.add("command_center", [_pid(center)])
@@ -322,8 +337,12 @@ def run(results_dir: Path, quick: bool) -> dict[str, Any]:
         base = baseline(bench, messages)
         console.print(f"(a') bare consumer on the gateway's lean client, {messages} …")
         lean = baseline(bench, messages, "lean")
-        console.print("(b) gateway intake, same load, alerts durable, webhooks on …")
+        console.print(
+            "(b) gateway intake, same load, alerts durable, webhooks on (forwarding process) …"
+        )
         gateway = gateway_throughput(bench, messages, webhook=True)
+        console.print("(b'') the same with forwarding in the gateway's own process …")
+        inline = gateway_throughput(bench, messages, webhook=True, own_process=False)
         console.print("(b') the same with forwarding off (intake alone) …")
         intake_only = gateway_throughput(bench, messages, webhook=False)
         console.print("(c) latency at nominal load (20 alarms/s over 500 terminals) …")
@@ -339,6 +358,8 @@ def run(results_dir: Path, quick: bool) -> dict[str, Any]:
         "gateway_intake": gateway,
         "ratio_gateway_to_baseline": gateway["rate"] / base["rate"],
         "ratio_gateway_to_lean_baseline": gateway["rate"] / lean["rate"],
+        "gateway_intake_forwarding_inline": inline,
+        "ratio_inline_to_baseline": inline["rate"] / base["rate"],
         "gateway_intake_without_forwarding": intake_only,
         "ratio_intake_only_to_baseline": intake_only["rate"] / base["rate"],
         "ratio_intake_only_to_lean_baseline": intake_only["rate"] / lean["rate"],
@@ -370,6 +391,12 @@ def _report(console: Console, r: dict[str, Any]) -> None:
     table.add_row("(b)/(a)", f"{r['ratio_gateway_to_baseline']:.2f}", "≥ 0.8")
     table.add_row("(b)/(a')", f"{r['ratio_gateway_to_lean_baseline']:.2f}", "")
     table.add_row(
+        "(b'') forwarding in the gateway's process, msg/s",
+        f"{r['gateway_intake_forwarding_inline']['rate']:.0f}",
+        "",
+    )
+    table.add_row("(b'')/(a)", f"{r['ratio_inline_to_baseline']:.2f}", "")
+    table.add_row(
         "(b') intake, forwarding off, msg/s",
         f"{r['gateway_intake_without_forwarding']['rate']:.0f}",
         "",
@@ -400,7 +427,8 @@ def _cpu_table(r: dict[str, Any]) -> Table:
     for name in ("phase", "took", "share", *HEADERS):
         table.add_column(name, justify="left" if name == "phase" else "right")
     phases = (("(a)", "baseline_consumer"), ("(a')", "baseline_lean_consumer"),
-              ("(b)", "gateway_intake"), ("(b')", "gateway_intake_without_forwarding"))  # fmt: skip
+              ("(b)", "gateway_intake"), ("(b'')", "gateway_intake_forwarding_inline"),
+              ("(b')", "gateway_intake_without_forwarding"))  # fmt: skip
     for label, key in phases:
         phase = r[key]
         cores = phase.get("cpu_cores", {})

@@ -46,7 +46,7 @@ from rich.table import Table
 
 from bench.alarm_path import wait_healthy
 from bench.probe import UplinkProbe
-from bench.procstat import MACHINE, STOLEN, Sampler, written_bytes
+from bench.procstat import MACHINE, STOLEN, Sampler, tree, written_bytes
 from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
 from device_sim.terminals.stats import LatencyStats
@@ -100,9 +100,9 @@ TEXT_EVERY_S = 20.0
 
 
 class MetricsPoller:
-    """Polls the gateway's /metrics, the database's size and the bytes the gateway has
-    written (``/proc/PID/io``: its WAL and database writes, and its logs) every few
-    seconds."""
+    """Polls the gateway's /metrics, the database's size and the bytes the gateway (its
+    process tree) has written (``/proc/PID/io``: its WAL and database writes, its
+    webhook requests and acks, and its logs) every few seconds."""
 
     NAMES = ("gateway_messages_total", "gateway_deliveries_total")
 
@@ -128,9 +128,10 @@ class MetricsPoller:
     def _read(self, http: httpx.Client) -> dict[str, float]:
         files = (self._db, self._db.with_name(self._db.name + "-wal"))
         found = {"db_bytes": float(sum(p.stat().st_size for p in files if p.exists()))}
-        written = written_bytes(self._pid)
-        if written is not None:
-            found["written"] = float(written)
+        # The gateway's process tree: its forwarding process writes the confirms.
+        counts = [written_bytes(pid) for pid in tree(self._pid)]
+        if counts and counts[0] is not None:
+            found["written"] = float(sum(n for n in counts if n is not None))
         try:
             text = http.get(self._url, timeout=10).text
         except httpx.HTTPError:
@@ -192,7 +193,8 @@ class District:
         doc = _read_toml(self.site / "gateway.toml")
         doc.update({
             "store": {"path": str(self.root / "gateway.db"), "synchronous": "FULL"},
-            "webhook": {"enabled": True, "url": f"http://127.0.0.1:{center_port}/webhook"},
+            "webhook": {"enabled": True, "url": f"http://127.0.0.1:{center_port}/webhook",
+                        "own_process": True},
             "http": {"port": http_port},
             "intake": {"telemetry_queue_max": 500_000},
         })  # fmt: skip
