@@ -249,7 +249,7 @@ def gateway_throughput(
     gateway, _port = start_gateway(bench, f"gateway-{name}", center_port, webhook,
                                    own_process=own_process)  # fmt: skip
     gateway.stop()
-    loaders = bench.fill(messages, "b" if webhook else "c")
+    loaders = bench.fill(messages, {"b-forwarding": "b", "b-inline": "i"}.get(name, "c"))
     if webhook:
         env = {"PATH": "/usr/bin:/bin", "CC_WEBHOOK_SECRET": SECRET, "CC_GATEWAY_TOKEN": TOKEN}
         center = bench.start(f"center-{name}", [PY, "-m", "device_sim", "command-center",

@@ -50,6 +50,7 @@ from gateway.registry import Registry, RegistryHolder
 from gateway.store.alerts import AlertStore
 from gateway.store.audit import AuditLog
 from gateway.store.db import Checkpointer, Database, open_database
+from gateway.store.direct import BUSY_POLL_S
 from gateway.store.events import StoredEvents
 from gateway.store.outbox import Outbox
 from gateway.store.quarantine import Quarantine
@@ -159,7 +160,13 @@ class Gateway:
         sock = bind(cfg.http.host, cfg.http.port)
         self.http_port = sock.getsockname()[1]
         async with (
-            open_database(cfg.store.path, cfg.store.synchronous, background_checkpoints=True) as db,
+            # The file may be shared: with the forwarding process, other gateways, the CLI.
+            open_database(
+                cfg.store.path,
+                cfg.store.synchronous,
+                background_checkpoints=True,
+                busy_poll_s=BUSY_POLL_S,
+            ) as db,
             AsyncExitStack() as stack,
         ):
             self.db = db

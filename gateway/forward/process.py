@@ -54,6 +54,7 @@ from gateway.forward.wiring import webhook_client, webhook_forwarder
 from gateway.intake.pipeline import AckSink
 from gateway.registry import RegistryHolder, load_registry
 from gateway.store.db import open_database
+from gateway.store.direct import BUSY_POLL_S
 from gateway.store.intake import StageUpdate
 from gateway.store.outbox import Outbox
 
@@ -348,7 +349,9 @@ async def serve(
     # other sleep in SQLite's busy handler: the drain of 60,000 ran at 8.3k msg/s so,
     # 11.3k without.
     async with (
-        open_database(cfg.store.path, SYNCHRONOUS, background_checkpoints=True) as db,
+        open_database(
+            cfg.store.path, SYNCHRONOUS, background_checkpoints=True, busy_poll_s=BUSY_POLL_S
+        ) as db,
         contextlib.AsyncExitStack() as stack,
     ):
         outbox = Outbox(db, regions=region_of)

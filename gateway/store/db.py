@@ -24,7 +24,7 @@ import aiosqlite
 from gateway import metrics
 from gateway.errors import StoreError, StoreFull, StoreReadOnly
 from gateway.store import schema
-from gateway.store.direct import BeginFailed, Body, CommitFailed, T, whole
+from gateway.store.direct import BeginFailed, Body, CommitFailed, T, begin, whole
 from gateway.store.writelock import WriteLock
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,12 @@ class Database:
         writer: aiosqlite.Connection,
         reader: aiosqlite.Connection,
         checkpointer: aiosqlite.Connection | None = None,
+        busy_poll_s: float | None = None,
     ) -> None:
         self.writer = writer
+        #: Set when the writer's busy timeout is 0: ask for a lock held by another
+        #: process again this often (see :func:`gateway.store.direct.begin`).
+        self.busy_poll_s = busy_poll_s
         self.reader = reader
         #: With its own connection (and thread), WAL checkpoints run beside the writer
         #: instead of inside whichever commit crossed the WAL's size (see ``checkpoint``).
@@ -91,7 +95,7 @@ class Database:
         in_thread = cast(Callable[..., Awaitable[T]], writer._execute)  # untyped upstream
         async with self._locked(name, urgent):
             try:
-                result = await in_thread(whole, writer._conn, body)
+                result = await in_thread(whole, writer._conn, body, self.busy_poll_s)
             except BeginFailed as exc:
                 raise store_error(_cause(exc), "cannot begin transaction") from exc.__cause__
             except CommitFailed as exc:
@@ -115,8 +119,9 @@ class Database:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         conn = self.writer
+        in_thread = cast(Callable[..., Awaitable[None]], conn._execute)  # untyped upstream
         try:
-            await conn.execute("BEGIN IMMEDIATE")
+            await in_thread(begin, conn._conn, self.busy_poll_s)
         except sqlite3.Error as exc:
             raise store_error(exc, "cannot begin transaction") from exc
         try:
@@ -165,11 +170,11 @@ class Database:
 
 
 async def _connect(
-    path: Path, synchronous: str, autocheckpoint: bool = True
+    path: Path, synchronous: str, autocheckpoint: bool = True, busy_wait: bool = True
 ) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     try:
-        await conn.execute("PRAGMA busy_timeout = 10000")
+        await conn.execute(f"PRAGMA busy_timeout = {10000 if busy_wait else 0}")
         await conn.execute(f"PRAGMA synchronous = {synchronous}")
         if not autocheckpoint:
             await conn.execute("PRAGMA wal_autocheckpoint = 0")
@@ -223,12 +228,15 @@ def prepare(path: Path) -> tuple[int, int]:
 
 @asynccontextmanager
 async def open_database(
-    path: Path, synchronous: str = "FULL", background_checkpoints: bool = False
-) -> AsyncIterator[Database]:
+    path: Path, synchronous: str = "FULL", background_checkpoints: bool = False,
+    busy_poll_s: float | None = None,
+) -> AsyncIterator[Database]:  # fmt: skip
     """Open the database at ``path``, creating or upgrading its schema first.
 
     With ``background_checkpoints`` the writer never checkpoints the WAL itself: the
-    caller must run :meth:`Database.checkpoint` regularly (:class:`Checkpointer`).
+    caller must run :meth:`Database.checkpoint` regularly (:class:`Checkpointer`). With
+    ``busy_poll_s`` a write lock held by another process is asked for again this often
+    instead of by SQLite's growing sleeps (:func:`gateway.store.direct.begin`).
 
     Any failure is a :class:`StoreError`, raised only after every connection (and its
     thread) opened so far is closed again, so a caller that exits leaves nothing behind.
@@ -244,7 +252,9 @@ async def open_database(
         log.info("database %s at schema version %d (was %d)", path, after, before)
     opened: list[aiosqlite.Connection] = []
     try:
-        opened.append(await _connect(path, synchronous, not background_checkpoints))
+        opened.append(
+            await _connect(path, synchronous, not background_checkpoints, busy_poll_s is None)
+        )
         opened.append(await _connect(path, synchronous))
         if background_checkpoints:
             opened.append(await _connect(path, synchronous))
@@ -252,7 +262,8 @@ async def open_database(
         for conn in opened:
             await conn.close()
         raise store_error(exc, f"{path}: cannot open database") from exc
-    db = Database(*opened)
+    writer, reader, *rest = opened
+    db = Database(writer, reader, rest[0] if rest else None, busy_poll_s=busy_poll_s)
     try:
         yield db
     finally:

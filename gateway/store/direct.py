@@ -21,6 +21,7 @@ Written by hand: aiosqlite has no public way to run a function in its thread; th
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Generator, Iterable, Sequence
 from typing import Any, TypeVar
 
@@ -31,6 +32,46 @@ T = TypeVar("T")
 
 class NotDirect(RuntimeError):
     """A body run by :func:`whole` awaited something that is not one of its statements."""
+
+
+#: SQLite's primary result code for a lock held by another connection.
+SQLITE_BUSY = 5
+#: How often the gateway's processes ask again for a write lock another one holds.
+BUSY_POLL_S = 0.0005
+#: How long :func:`begin` asks for a lock held by another process before it gives up
+#: (the writer's ``busy_timeout`` otherwise).
+BUSY_TIMEOUT_S = 10.0
+
+
+def busy(exc: sqlite3.Error) -> bool:
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF == SQLITE_BUSY
+
+
+def begin(conn: sqlite3.Connection, busy_poll_s: float | None = None) -> None:
+    """``BEGIN IMMEDIATE``; with ``busy_poll_s``, retried that often while another
+    process holds the write lock.
+
+    SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 … ms between its tries. A
+    process that shares the file with a gateway committing one batch after another
+    (each holding the lock for its fsync, ~7 ms) so tries at moments the lock is almost
+    always taken again and waits tens of milliseconds for a gap of one: an alarm's
+    confirmation waited behind the gateway's intake, and the command center got the
+    storm's alarms ~1.8 s late at p99 against 0.07 s with forwarding in one process.
+    Asked every half millisecond, the lock is taken in the first gap between two
+    commits.
+    """
+    if busy_poll_s is None:
+        conn.execute("BEGIN IMMEDIATE")
+        return
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if not busy(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(busy_poll_s)
 
 
 class BeginFailed(Exception):
@@ -123,11 +164,13 @@ def drive(step: Coroutine[Any, Any, T]) -> T:
     raise NotDirect("a direct transaction awaited something other than its statements")
 
 
-def whole(conn: sqlite3.Connection, body: Body[T]) -> T:
+def whole(conn: sqlite3.Connection, body: Body[T], busy_poll_s: float | None = None) -> T:
     """``BEGIN IMMEDIATE``, ``body``, ``COMMIT`` in the calling (the writer's) thread;
-    rolled back on any error."""
+    rolled back on any error. With ``busy_poll_s`` (a connection whose busy timeout is
+    0) a write lock held by another process is asked for again every ``busy_poll_s``
+    (see :func:`begin`)."""
     try:
-        conn.execute("BEGIN IMMEDIATE")
+        begin(conn, busy_poll_s)
     except sqlite3.Error as exc:
         raise BeginFailed() from exc
     try:
