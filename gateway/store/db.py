@@ -146,10 +146,15 @@ class Database:
         few frames committed meanwhile under the write lock, so that the checkpoint is
         complete and the next commit starts the WAL from its beginning again — with
         writes going on all the time a checkpoint beside the writer never completes, and
-        the WAL would grow without end.
+        the WAL would grow without end. "The write lock" is SQLite's (an empty write
+        transaction held while the checkpoint finishes), so writers in other processes
+        pause for it as well.
         """
         await self._checkpoint()
-        async with self._locked("checkpoint"):
+        # SQLite's write lock too, not only this process's: the gateway's forwarding
+        # process (or a second gateway) writes without this process's lock, and a
+        # checkpoint beside its commits would never complete either.
+        async with self._locked("checkpoint"), self._transaction():
             return await self._checkpoint()
 
     async def _checkpoint(self) -> tuple[int, int]:

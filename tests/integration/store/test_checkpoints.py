@@ -79,3 +79,37 @@ async def test_the_wal_starts_over_while_writes_never_stop(tmp_path: Path) -> No
         wal_pages = (path.with_name(path.name + "-wal")).stat().st_size // 4096
         assert written > 1000  # the writer did not wait for the checkpoints
         assert wal_pages < written // 2  # the WAL file was reused, not appended to
+
+
+async def test_the_wal_starts_over_while_another_process_writes_all_the_time(
+    tmp_path: Path,
+) -> None:
+    """The gateway's forwarding process (or a second gateway) writes without the
+    gateway's own write lock: the checkpoint must hold SQLite's, or it never completes
+    and the WAL grows with every commit of the other writer."""
+    path = tmp_path / "shared.db"
+    async with (
+        open_database(path, "NORMAL", background_checkpoints=True, busy_poll_s=0.0005) as db,
+        open_database(path, "NORMAL", background_checkpoints=True, busy_poll_s=0.0005) as other,
+    ):
+        async with db.transaction() as conn:
+            await conn.execute("CREATE TABLE blob_test (b BLOB)")
+
+        async def write_forever() -> None:
+            while True:
+                async with other.transaction() as conn:
+                    await conn.execute("INSERT INTO blob_test VALUES (randomblob(4000))")
+
+        async with asyncio.TaskGroup() as tg:
+            writer = tg.create_task(write_forever())
+            checkpointer = tg.create_task(Checkpointer(db, interval_s=0.05).run())
+            await asyncio.sleep(3)
+            writer.cancel()
+            checkpointer.cancel()
+        async with db.reader.execute("SELECT count(*) FROM blob_test") as cur:
+            row = await cur.fetchone()
+        assert row is not None
+        written = row[0]
+        wal_pages = (path.with_name(path.name + "-wal")).stat().st_size // 4096
+        assert written > 1000  # the other writer did not wait for the checkpoints
+        assert wal_pages < written // 2  # the WAL file was reused, not appended to
