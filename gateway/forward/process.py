@@ -200,12 +200,17 @@ class ForwardingProcess:
             await asyncio.sleep(pause)
 
     async def _one_child(self) -> int | None:
+        """Run one child to its end; its exit status (None: it could not be started)."""
         level = self._level if self._level is not None else logging.getLogger().level
-        proc = await asyncio.create_subprocess_exec(
-            *self._argv, logging.getLevelName(level or logging.WARNING),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, **self._environ}, limit=LINE_MAX,
-        )  # fmt: skip
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self._argv, logging.getLevelName(level or logging.WARNING),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                env={**os.environ, **self._environ}, limit=LINE_MAX,
+            )  # fmt: skip
+        except OSError as exc:
+            log.error("cannot start the forwarding process: %s", exc)
+            return None
         assert proc.stdin is not None
         assert proc.stdout is not None
         self.pid, self._tls_seen = proc.pid, 0.0
@@ -214,9 +219,19 @@ class ForwardingProcess:
             proc.stdin.write(config_line(self._cfg))
             self._stdin = proc.stdin
             log.info("forwarding process %d started", proc.pid)
-            while line := await proc.stdout.readline():
-                await self._apply(Report.decode(line))
-            return await proc.wait()
+            while True:
+                line = b""
+                try:
+                    if not (line := await proc.stdout.readline()):
+                        break
+                    report = Report.decode(line)
+                except (ValueError, KeyError, TypeError) as exc:
+                    # Not what this gateway's child writes: end it, start a fresh one.
+                    log.error("forwarding process %d wrote %r: %s", proc.pid, line[:200], exc)
+                    break
+                await self._apply(report)
+            await _stop(proc)
+            return proc.returncode
         finally:
             self._stdin, self.pid = None, None
             await _stop(proc)
