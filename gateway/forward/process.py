@@ -45,7 +45,7 @@ from prometheus_client import REGISTRY
 from pydantic import SecretStr
 
 from firmware_protocol.messages import Stage
-from gateway import metrics, tls
+from gateway import gcpause, metrics, tls
 from gateway.config import GatewayConfig
 from gateway.errors import GatewayError
 from gateway.forward.forwarder import Meter, PrometheusMeter
@@ -342,6 +342,7 @@ async def serve(
     """The child's whole life: forward the webhook sink's outbox until stdin closes."""
     wh = cfg.webhook
     registry = RegistryHolder(load_registry(cfg.registry.path, cfg.site.district))
+    gcpause.freeze()  # the registry's rows out of every collection, as in the gateway
 
     def region_of(terminal_id: str) -> tuple[str, ...]:
         terminal = registry.get(terminal_id)
@@ -352,6 +353,8 @@ async def serve(
             registry.swap(load_registry(cfg.registry.path, cfg.site.district))
         except GatewayError as exc:  # the gateway checked this file already; keep the old
             log.error("registry reload in the forwarding process failed: %s", exc)
+            return
+        gcpause.freeze()
 
     reports = PipeReports(out)
     verify = tls.client_context(wh.tls, "webhook.tls")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from gateway.store.db import Checkpointer, open_database
+from gateway.store.db import Checkpointer, Database, open_database
 from tests.unit.gateway.helpers import sample
 
 ROWS = 1500  # ~4 KiB each: past SQLite's automatic checkpoint at 1,000 pages, twice
@@ -53,32 +53,38 @@ async def test_the_checkpointer_copies_the_wal_and_reports_its_size(tmp_path: Pa
         assert row[0] == ROWS
 
 
+async def wal_reused_while_writing(path: Path, db: Database, writer: Database) -> None:
+    """``writer`` commits all the time while ``db``'s checkpointer runs: each commit went
+    through, and the WAL file was reused rather than appended to."""
+    async with db.transaction() as conn:
+        await conn.execute("CREATE TABLE blob_test (b BLOB)")
+
+    async def write_forever() -> None:
+        while True:
+            async with writer.transaction() as conn:
+                await conn.execute("INSERT INTO blob_test VALUES (randomblob(4000))")
+
+    async with asyncio.TaskGroup() as tg:
+        writing = tg.create_task(write_forever())
+        checkpointer = tg.create_task(Checkpointer(db, interval_s=0.05).run())
+        await asyncio.sleep(3)
+        writing.cancel()
+        checkpointer.cancel()
+    async with db.reader.execute("SELECT count(*) FROM blob_test") as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    written = row[0]
+    wal_pages = (path.with_name(path.name + "-wal")).stat().st_size // 4096
+    assert written > 1000  # the writer did not wait for the checkpoints
+    assert wal_pages < written // 2  # the WAL file was reused, not appended to
+
+
 async def test_the_wal_starts_over_while_writes_never_stop(tmp_path: Path) -> None:
     """A checkpoint beside a writer that never pauses would never complete, and the WAL
     would grow with every commit; the checkpointer finishes each one under the write lock."""
     path = tmp_path / "busy.db"
     async with open_database(path, "NORMAL", background_checkpoints=True) as db:
-        async with db.transaction() as conn:
-            await conn.execute("CREATE TABLE blob_test (b BLOB)")
-
-        async def write_forever() -> None:
-            while True:
-                async with db.transaction() as conn:
-                    await conn.execute("INSERT INTO blob_test VALUES (randomblob(4000))")
-
-        async with asyncio.TaskGroup() as tg:
-            writer = tg.create_task(write_forever())
-            checkpointer = tg.create_task(Checkpointer(db, interval_s=0.05).run())
-            await asyncio.sleep(3)
-            writer.cancel()
-            checkpointer.cancel()
-        async with db.reader.execute("SELECT count(*) FROM blob_test") as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        written = row[0]
-        wal_pages = (path.with_name(path.name + "-wal")).stat().st_size // 4096
-        assert written > 1000  # the writer did not wait for the checkpoints
-        assert wal_pages < written // 2  # the WAL file was reused, not appended to
+        await wal_reused_while_writing(path, db, db)
 
 
 async def test_the_wal_starts_over_while_another_process_writes_all_the_time(
@@ -92,24 +98,4 @@ async def test_the_wal_starts_over_while_another_process_writes_all_the_time(
         open_database(path, "NORMAL", background_checkpoints=True, busy_poll_s=0.0005) as db,
         open_database(path, "NORMAL", background_checkpoints=True, busy_poll_s=0.0005) as other,
     ):
-        async with db.transaction() as conn:
-            await conn.execute("CREATE TABLE blob_test (b BLOB)")
-
-        async def write_forever() -> None:
-            while True:
-                async with other.transaction() as conn:
-                    await conn.execute("INSERT INTO blob_test VALUES (randomblob(4000))")
-
-        async with asyncio.TaskGroup() as tg:
-            writer = tg.create_task(write_forever())
-            checkpointer = tg.create_task(Checkpointer(db, interval_s=0.05).run())
-            await asyncio.sleep(3)
-            writer.cancel()
-            checkpointer.cancel()
-        async with db.reader.execute("SELECT count(*) FROM blob_test") as cur:
-            row = await cur.fetchone()
-        assert row is not None
-        written = row[0]
-        wal_pages = (path.with_name(path.name + "-wal")).stat().st_size // 4096
-        assert written > 1000  # the other writer did not wait for the checkpoints
-        assert wal_pages < written // 2  # the WAL file was reused, not appended to
+        await wal_reused_while_writing(path, db, other)

@@ -47,12 +47,17 @@ def child(script: str) -> list[str]:
     return [sys.executable, "-c", f"import sys, time\nsys.stdin.readline()\n{script}"]
 
 
+async def until_running(forwarding: ForwardingProcess, started: int = 1) -> None:
+    """Until its ``started``-th child runs."""
+    async with asyncio.timeout(20):
+        while forwarding.started < started or forwarding.pid is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
 async def run_until(forwarding: ForwardingProcess, started: int) -> None:
     task = asyncio.create_task(forwarding.run())
     try:
-        async with asyncio.timeout(20):
-            while forwarding.started < started or forwarding.pid is None:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+        await until_running(forwarding, started)
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -102,9 +107,7 @@ async def test_stopping_the_gateway_ends_a_child_that_ignores_its_stdin(
     monkeypatch.setattr(process, "STOP_S", 0.2)
     forwarding = ForwardingProcess(GatewayConfig(), Acks(), {}, argv=child("time.sleep(60)"))
     task = asyncio.create_task(forwarding.run())
-    async with asyncio.timeout(10):
-        while forwarding.pid is None:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+    await until_running(forwarding)
     pid = forwarding.pid
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
