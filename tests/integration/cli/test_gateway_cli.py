@@ -81,6 +81,7 @@ def test_provision_from_a_real_registry_makes_a_broker_per_zone(tmp_path: Path) 
     assert check.returncode == 0, check.stderr
     assert "3 terminals" in check.stdout
     assert "district: 2 bridged zones" in check.stdout
+    assert "own_process = true" in (site / "gateway.toml").read_text()  # said where to set it
 
 
 def test_provision_refuses_a_registry_of_another_district(tmp_path: Path) -> None:
