@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -130,7 +131,12 @@ async def test_opencv_decodes_the_injected_pictures(
 
 @pytest.mark.skipif(shutil.which("gst-launch-1.0") is None, reason="needs gst-launch-1.0")
 @pytest.mark.parametrize("protocols", ["tcp", "udp"])
-async def test_gstreamer_rtspsrc_plays(clip_cache: Path, protocols: str) -> None:
+async def test_gstreamer_rtspsrc_plays(
+    clip_cache: Path, protocols: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Now and then (rarely) gst-launch meets end-of-file when it sends PAUSE after its
+    # buffers over UDP: the farm's side of the connection says why it ended.
+    caplog.set_level(logging.DEBUG, logger="device_sim.cameras")
     code, _ = await run_tool("gst-inspect-1.0", "avdec_h264")
     decode = ["rtph264depay", "!", "h264parse", "!", "avdec_h264"] if code == 0 else ["decodebin"]
     async with running(small_config(clip_cache)) as farm:
@@ -149,4 +155,4 @@ async def test_gstreamer_rtspsrc_plays(clip_cache: Path, protocols: str) -> None
             "fakesink",
             "num-buffers=15",
         )
-    assert code == 0, out
+    assert code == 0, f"{out}\nthe farm's log:\n{caplog.text[-3000:]}"
