@@ -35,7 +35,7 @@ from gateway.errors import ConfigError, RegistryError
 from gateway.forward.forwarder import Forwarder, lanes
 from gateway.forward.process import ForwardingProcess
 from gateway.forward.upstream import UpstreamSink
-from gateway.forward.webhook import SpreadClient, WebhookSink
+from gateway.forward.webhook import WebhookSink
 from gateway.forward.wiring import webhook_backoff, webhook_client, webhook_forwarder
 from gateway.http.auth import TokenAuth
 from gateway.http.health import Check, Health, backlog_check, link_check, store_check
@@ -145,11 +145,6 @@ class Gateway:
             for waker in self._alarm_wakers:
                 waker()
 
-    def _region_of(self, terminal_id: str) -> tuple[str, ...]:
-        """A terminal's region path (none for one no longer registered)."""
-        terminal = self.registry.get(terminal_id)
-        return () if terminal is None else terminal.region
-
     async def _handle(self, raws: Any) -> None:
         assert self._intake is not None  # set before the link runs
         await self._intake.handle(raws)
@@ -170,11 +165,7 @@ class Gateway:
             AsyncExitStack() as stack,
         ):
             self.db = db
-            wh = cfg.webhook
-            http = None  # the forwarding process has its own
-            if wh.enabled and not wh.own_process:
-                http = await webhook_client(wh, self._webhook_tls, stack)
-            outbox = Outbox(db, regions=self._region_of)
+            outbox = Outbox(db, regions=self.registry.region_of)
             await outbox.release_own_leases()
             await outbox.open_feeds(self.sinks)
             alerts = AlertStore(db, self.sinks)
@@ -201,7 +192,7 @@ class Gateway:
                 UpstreamSink(cfg.upstream, self._upstream_tls) if cfg.upstream.enabled else None
             )
             await self._intake.prepare()
-            self._build_forwarders(outbox, acks, http, upstream)
+            await self._build_forwarders(outbox, acks, upstream, stack)
             supervisor = Supervisor(
                 db, self.registry, cfg.supervision, self.sinks, self.wake, self._clock
             )
@@ -275,15 +266,15 @@ class Gateway:
             checks["forwarding"] = lambda: Health(forwarding.pid is not None, forwarding.state())
         return checks
 
-    def _build_forwarders(
-        self, outbox: Outbox, acks: AckPublisher, http: SpreadClient | None,
-        upstream: UpstreamSink | None,
+    async def _build_forwarders(
+        self, outbox: Outbox, acks: AckPublisher, upstream: UpstreamSink | None,
+        stack: AsyncExitStack,
     ) -> None:  # fmt: skip
         wh, up = self.cfg.webhook, self.cfg.upstream
-        if wh.enabled and wh.own_process:
+        if wh.enabled and wh.own_process:  # it has its own HTTP client
             self.forwarding = ForwardingProcess(self.cfg, acks, self._environ)
         elif wh.enabled:
-            assert http is not None
+            http = await webhook_client(wh, self._webhook_tls, stack)
             self._forwarders.append(webhook_forwarder(wh, outbox, acks, http, self._clock))
         if upstream is not None:
             # The upstream confirms delivery to the terminal only when it is the sole sink.

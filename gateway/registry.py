@@ -88,6 +88,11 @@ class RegistryHolder(Mapping[str, Terminal]):
     def regions(self) -> set[tuple[str, ...]]:
         return self._current.regions()
 
+    def region_of(self, terminal_id: str) -> tuple[str, ...]:
+        """A terminal's region path (none for one no longer registered)."""
+        terminal = self._current.get(terminal_id)
+        return () if terminal is None else terminal.region
+
 
 def _row_to_terminal(
     row: dict[str, str], line: int, path: Path, site_district: str | None

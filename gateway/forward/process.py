@@ -156,14 +156,12 @@ class ForwardingProcess:
         environ: Mapping[str, str],
         meter: Meter | None = None,
         argv: Sequence[str] = (sys.executable, "-m", "gateway.forward.process"),
-        log_level: int | None = None,
     ) -> None:
         self._cfg = cfg
         self._acks = acks
         self._environ = dict(environ)
         self._meter = meter or PrometheusMeter()
         self._argv = list(argv)
-        self._level = log_level
         self._stdin: asyncio.StreamWriter | None = None
         self._tls_seen = 0.0
         #: The running child's pid (None between children).
@@ -201,7 +199,7 @@ class ForwardingProcess:
 
     async def _one_child(self) -> int | None:
         """Run one child to its end; its exit status (None: it could not be started)."""
-        level = self._level if self._level is not None else logging.getLogger().level
+        level = logging.getLogger().level  # the child logs as the gateway does
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self._argv, logging.getLevelName(level or logging.WARNING),
@@ -230,11 +228,10 @@ class ForwardingProcess:
                     log.error("forwarding process %d wrote %r: %s", proc.pid, line[:200], exc)
                     break
                 await self._apply(report)
-            await _stop(proc)
-            return proc.returncode
         finally:
             self._stdin, self.pid = None, None
             await _stop(proc)
+        return proc.returncode
 
     async def _apply(self, report: Report) -> None:
         for sink, size in report.batches:
@@ -344,10 +341,6 @@ async def serve(
     registry = RegistryHolder(load_registry(cfg.registry.path, cfg.site.district))
     gcpause.freeze()  # the registry's rows out of every collection, as in the gateway
 
-    def region_of(terminal_id: str) -> tuple[str, ...]:
-        terminal = registry.get(terminal_id)
-        return () if terminal is None else terminal.region
-
     def reload() -> None:
         try:
             registry.swap(load_registry(cfg.registry.path, cfg.site.district))
@@ -372,7 +365,7 @@ async def serve(
         ) as db,
         contextlib.AsyncExitStack() as stack,
     ):
-        outbox = Outbox(db, regions=region_of)
+        outbox = Outbox(db, regions=registry.region_of)
         await outbox.release_own_leases()
         await outbox.open_feeds([WebhookSink.name])
         client = await webhook_client(wh, verify, stack)

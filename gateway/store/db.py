@@ -24,7 +24,15 @@ import aiosqlite
 from gateway import metrics
 from gateway.errors import StoreError, StoreFull, StoreReadOnly
 from gateway.store import schema
-from gateway.store.direct import BeginFailed, Body, CommitFailed, T, begin, whole
+from gateway.store.direct import (
+    BeginFailed,
+    Body,
+    CommitFailed,
+    T,
+    begin,
+    primary_code,
+    whole,
+)
 from gateway.store.writelock import WriteLock
 
 log = logging.getLogger(__name__)
@@ -41,7 +49,7 @@ def store_error(exc: sqlite3.Error | OSError, what: str) -> StoreError:
     if isinstance(exc, OSError):
         full, readonly = exc.errno in _FULL_ERRNO, exc.errno in _READONLY_ERRNO
     else:
-        code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+        code = primary_code(exc)
         full, readonly = code in _FULL, code in _READONLY
     kind: type[StoreError] = StoreFull if full else StoreReadOnly if readonly else StoreError
     label = "full" if full else "read_only" if readonly else "other"

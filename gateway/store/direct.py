@@ -43,8 +43,13 @@ BUSY_POLL_S = 0.0005
 BUSY_TIMEOUT_S = 10.0
 
 
+def primary_code(exc: sqlite3.Error) -> int:
+    """SQLite's primary result code of ``exc`` (0 when it carries none)."""
+    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+
+
 def busy(exc: sqlite3.Error) -> bool:
-    return (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF == SQLITE_BUSY
+    return primary_code(exc) == SQLITE_BUSY
 
 
 def begin(conn: sqlite3.Connection, busy_poll_s: float | None = None) -> None:
