@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -54,14 +55,21 @@ async def until_running(forwarding: ForwardingProcess, started: int = 1) -> None
             await asyncio.sleep(0.02)
 
 
-async def run_until(forwarding: ForwardingProcess, started: int) -> None:
+@asynccontextmanager
+async def running(forwarding: ForwardingProcess) -> AsyncIterator[asyncio.Task[None]]:
+    """``forwarding.run()`` for the block; then cancelled, as a stopping gateway does."""
     task = asyncio.create_task(forwarding.run())
     try:
-        await until_running(forwarding, started)
+        yield task
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
+
+
+async def run_until(forwarding: ForwardingProcess, started: int) -> None:
+    async with running(forwarding):
+        await until_running(forwarding, started)
 
 
 async def test_a_child_that_writes_garbage_is_replaced_after_its_good_reports(
@@ -92,13 +100,10 @@ async def test_a_child_that_cannot_start_does_not_end_the_gateway(
 ) -> None:
     monkeypatch.setattr(process, "RESTART_S", (0.01,))
     forwarding = ForwardingProcess(GatewayConfig(), Acks(), {}, argv=["/nonexistent/python"])
-    task = asyncio.create_task(forwarding.run())
-    await asyncio.sleep(0.2)
-    assert not task.done()  # still trying, not crashed
-    assert forwarding.pid is None
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with running(forwarding) as task:
+        await asyncio.sleep(0.2)
+        assert not task.done()  # still trying, not crashed
+        assert forwarding.pid is None
 
 
 async def test_stopping_the_gateway_ends_a_child_that_ignores_its_stdin(
@@ -106,12 +111,9 @@ async def test_stopping_the_gateway_ends_a_child_that_ignores_its_stdin(
 ) -> None:
     monkeypatch.setattr(process, "STOP_S", 0.2)
     forwarding = ForwardingProcess(GatewayConfig(), Acks(), {}, argv=child("time.sleep(60)"))
-    task = asyncio.create_task(forwarding.run())
-    await until_running(forwarding)
-    pid = forwarding.pid
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    async with running(forwarding):
+        await until_running(forwarding)
+        pid = forwarding.pid
     assert gone(pid)
 
 
