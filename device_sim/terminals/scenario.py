@@ -69,6 +69,7 @@ class Press:
 
     terminal_id: str
     kind: AlertKind
+    #: Pressed in the storm or after it began (see :func:`during_storm`).
     storm: bool = False
 
 
@@ -148,8 +149,15 @@ def _presses(scenario: Scenario, ids: Sequence[str], rng: random.Random) -> list
         terminal = rng.choice(pressed) if kind is AlertKind.CANCEL else rng.choice(ids)
         if kind not in (AlertKind.CANCEL, AlertKind.TEST):
             pressed.append(terminal)
-        planned.append(Planned(at, Press(terminal, kind)))
+        planned.append(Planned(at, Press(terminal, kind, storm=during_storm(scenario, at))))
     return planned
+
+
+def during_storm(scenario: Scenario, at: float) -> bool:
+    """True for a press at ``at`` once a storm has begun: it meets the storm's backlog
+    (also after the storm's window, while that drains), so its latency counts with the
+    storm's, not with the nominal presses before it."""
+    return scenario.storm_count > 0 and at >= scenario.storm_at_s
 
 
 def _storm(scenario: Scenario, ids: Sequence[str], rng: random.Random) -> list[Planned]:

@@ -39,7 +39,7 @@ class AlertRecord:
     kind: str
     pressed_at: float
     payload: bytes = b""
-    storm: bool = False  # pressed in the scenario's storm
+    storm: bool = False  # pressed in the scenario's storm or after it began
     sends: int = 0
     highest: Stage | None = None
     reached: dict[Stage, float] = field(default_factory=dict)

@@ -113,3 +113,22 @@ def test_weights_parse_and_name_bad_parts() -> None:
 def test_invalid_scenarios_name_the_field(kwargs: dict[str, object], name: str) -> None:
     with pytest.raises(ValueError, match=name):
         Scenario(**kwargs)  # type: ignore[arg-type]
+
+
+def _presses(scenario: Scenario) -> list[tuple[float, Press]]:
+    planned = plan(scenario, IDS, random.Random(3))
+    return [(p.at, p.action) for p in planned if isinstance(p.action, Press)]
+
+
+def test_presses_once_the_storm_began_count_with_the_storm() -> None:
+    scenario = Scenario(duration_s=60, alert_rate=20, storm_count=5, storm_window_s=5,
+                        storm_at_s=30)  # fmt: skip
+    presses = _presses(scenario)
+    assert len([at for at, _ in presses if at >= 30]) > 5  # the storm's 5 and others
+    assert all(press.storm == (at >= 30) for at, press in presses)
+
+
+def test_without_a_storm_no_press_is_a_storm_press() -> None:
+    presses = _presses(Scenario(duration_s=60, alert_rate=20, storm_at_s=1))
+    assert presses
+    assert not any(press.storm for _, press in presses)
