@@ -59,7 +59,7 @@ DISTRICT = 170_000
 TOWNS = 17
 PER_PROCESS = 17_000  # terminals per simulator process (open files: 20,000 at most)
 ALARMS_PER_S = 2.0  # the whole district's button presses, nominal
-WARMUP_S = 30.0  # after everyone is online (their "online" burst), before measuring
+WARMUP_S = 30.0  # after everyone is online (their "online" burst), before the scenario
 TARGETS = {
     "gateway_cores": 1.0,
     "lost": 0,
@@ -234,7 +234,8 @@ class District:
         return self.start("terminals", [
             PY, "-m", "device_sim", "terminals", "--credentials", sheet,
             "--processes", str(max(1, -(-s.terminals // PER_PROCESS))), "--connect-rate", "4000",
-            "--connect-timeout", "1200", "--duration", str(s.sustain_s + s.storm_window_s + 20),
+            "--connect-timeout", "1200", "--warmup", str(WARMUP_S),
+            "--duration", str(s.sustain_s + s.storm_window_s + 20),
             "--status-interval", "60", "--health-interval", "300",
             "--alert-rate", f"{alarm_rate:.4f}", "--storm", str(s.storm),
             "--storm-at", str(s.sustain_s), "--storm-window", str(s.storm_window_s),
@@ -295,15 +296,16 @@ def press_windows(
     """The wall-clock windows ``[from, to)`` of the nominal presses and the storm's, for
     the figures that only know a press's time (the command center's, the probe's).
 
-    Every simulator process plans its presses from its own scenario start, taken once
-    its own terminals are online (``starts``: one per process), so its storm begins
-    ``sustain_s`` after it. Nominal: from the last start plus the warm-up to the first
-    storm. The storm: from the first storm's beginning to the last one's end, with a
-    second for a press dispatched late; the nominal presses of those seconds (a few
-    dozen beside 5,000) count with it.
+    Every simulator process plans its presses from its own scenario start
+    (``starts``: one per process), so its storm begins ``sustain_s`` after it. The
+    processes start together (released by their parent once every terminal is online,
+    then the same warm-up in each), within a scheduler tick or so; the windows still
+    allow for a spread. Nominal: from the last start to the first storm. The storm:
+    from the first storm's beginning to the last one's end, with a second for a press
+    dispatched late; the nominal presses of those seconds count with it.
     """
     first, last = min(starts), max(starts)
-    nominal = (last + WARMUP_S, first + sustain_s)
+    nominal = (last, first + sustain_s)
     return nominal, (first + sustain_s, last + sustain_s + storm_window_s + 1.0)
 
 

@@ -139,6 +139,13 @@ def terminals(
             rich_help_panel=_FLEET,
         ),
     ] = 120.0,
+    warmup: Annotated[
+        float,
+        typer.Option(
+            help="Once all are online, wait this long before the scenario starts, s.",
+            rich_help_panel=_FLEET,
+        ),
+    ] = 0.0,
     processes: Annotated[
         int, typer.Option(help="Split the fleet across K child processes.", rich_help_panel=_FLEET)
     ] = 1,
@@ -152,6 +159,7 @@ def terminals(
     ] = False,
     shard: Annotated[int | None, typer.Option(hidden=True)] = None,
     progress_jsonl: Annotated[bool, typer.Option(hidden=True)] = False,
+    await_start: Annotated[bool, typer.Option(hidden=True)] = False,
 ) -> None:
     """Simulated elder terminals: connect, press buttons, report, and count the acks."""
     spec = RunSpec(
@@ -178,6 +186,7 @@ def terminals(
         settle_stage=settle_stage,
         connect_concurrency=connect_concurrency,
         connect_timeout=connect_timeout,
+        warmup=warmup,
         processes=processes,
         seed=seed,
         tls=tls,
@@ -185,6 +194,7 @@ def terminals(
         connect_rate=connect_rate,
         shard_index=shard,
         progress_jsonl=progress_jsonl,
+        await_start=await_start,
     )
     console = make_console()
     logging.basicConfig(

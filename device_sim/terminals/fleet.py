@@ -95,6 +95,7 @@ class Fleet:
         self._observer = observer
         self._changed = asyncio.Event()
         self._stopped = asyncio.Event()
+        self._released = asyncio.Event()
         self._running = False
         boot = boot_tag(clock())
         interval = self._options.status_interval_s
@@ -160,6 +161,14 @@ class Fleet:
         """Ask :meth:`run` to shut every terminal down (retained ``offline``, DISCONNECT)."""
         self._stopped.set()
 
+    def release_start(self) -> None:
+        """Let a scenario held by ``FleetOptions.hold_start`` begin (its warm-up first).
+
+        Several processes playing one fleet's scenario are released together, so their
+        plans share one clock: nobody's storm lands in another's nominal minutes.
+        """
+        self._released.set()
+
     def _dispatch_due(self, now: float) -> None:
         for due in self._behaviour.timers.pop_due(now):
             self._behaviour.dispatch(due, now)
@@ -186,6 +195,9 @@ class Fleet:
                 len(self._behaviour.terminals),
             )
         self._cost.begin_steady()
+        if self._options.hold_start:
+            await self._await_release()
+        await asyncio.sleep(self._options.warmup_s)
         start = self._scenario_started = self._clock()
         for planned in plan(scenario, self.terminal_ids, self._rng):
             self._behaviour.timers.add(start + planned.at, planned.action)
@@ -199,6 +211,16 @@ class Fleet:
                 await self.wait_for(self._settled)
         self._log_unreceived(start)
         self.stop()
+
+    async def _await_release(self) -> None:
+        try:
+            async with asyncio.timeout(self._options.connect_timeout_s):
+                await self._released.wait()
+        except TimeoutError:
+            log.warning(
+                "starting the scenario without the go-ahead (none after %.0f s)",
+                self._options.connect_timeout_s,
+            )
 
     def _log_unreceived(self, start: float) -> None:
         """Each alert still without ``received`` at the end, with what its terminal knew

@@ -91,6 +91,8 @@ class FleetOptions:
     connect_attempt_s: float = 30.0  # one attempt: TCP, TLS, CONNACK and SUBACK
     offline_for_s: float = 10.0  # default time away after drop()
     connect_timeout_s: float = 120.0  # a scenario starts when all are online, or after this
+    hold_start: bool = False  # ... and then only after Fleet.release_start() (or the timeout)
+    warmup_s: float = 0.0  # ... and then this much later (the fleet's "online" burst passes)
     grace_s: float = 10.0  # after the scenario: wait this long for outstanding acks
     settle_stage: Stage = Stage.RECEIVED  # the grace wait ends when every alert reached it
     seed: int | None = None
@@ -107,4 +109,5 @@ class FleetOptions:
         _require(self.connect_attempt_s > 0, "connect_attempt_s", "must be > 0")
         _require(self.offline_for_s >= 0, "offline_for_s", "must be >= 0")
         _require(self.connect_timeout_s >= 0, "connect_timeout_s", "must be >= 0")
+        _require(self.warmup_s >= 0, "warmup_s", "must be >= 0")
         _require(self.grace_s >= 0, "grace_s", "must be >= 0")

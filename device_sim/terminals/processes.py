@@ -3,7 +3,10 @@
 Each child runs the same ``terminals`` command on its own slice of the credentials (a
 sheet the parent writes for it, so no child loads the whole district) with its share of
 the rates, the storm and the connect rate, reports progress as JSON lines and writes a
-summary with raw latency samples; the parent merges them.
+summary with raw latency samples; the parent merges them. The children start their
+scenarios together: each waits for a line on its stdin, which the parent writes once
+every child's terminals are online (or after the connect timeout), so the storm of one
+child never falls into another's nominal minutes.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ import logging
 import signal
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from device_sim.terminals.credentials import load_credentials, shard, write_credentials
 from device_sim.terminals.fleet import FleetObserver
-from device_sim.terminals.run import RunSpec
+from device_sim.terminals.run import START_LINE, RunSpec
 from device_sim.terminals.summary import Snapshot, Summary, merge, total_snapshot
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,7 @@ async def _spawn(spec: RunSpec, summary_path: Path) -> asyncio.subprocess.Proces
         *spec.to_args(),
         "--summary-json",
         str(summary_path),
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
     )
 
@@ -58,6 +63,37 @@ async def _follow(
         if observer is not None:
             observer.update(total_snapshot(snapshots))
     await child.wait()
+
+
+#: How often the parent looks whether every child's terminals are online.
+RELEASE_POLL_S = 0.1
+
+
+async def release_when_online(
+    children: Sequence[asyncio.subprocess.Process],
+    snapshots: Sequence[Snapshot],
+    total: int,
+    timeout_s: float,
+) -> bool:
+    """Write the start line to every child once ``total`` terminals are online in all
+    (or after ``timeout_s``, or once no child runs any more); True if all were online."""
+    online = False
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            while not (online := total_snapshot(snapshots).online >= total):
+                if all(child.returncode is not None for child in children):
+                    break
+                await asyncio.sleep(RELEASE_POLL_S)
+    for child in children:
+        if child.stdin is None or child.returncode is not None:
+            continue
+        with contextlib.suppress(ConnectionError):
+            child.stdin.write(START_LINE)
+            await child.stdin.drain()
+        child.stdin.close()
+    if not online:
+        log.warning("starting the children's scenarios with not every terminal online")
+    return online
 
 
 def _signal_all(children: list[asyncio.subprocess.Process], sig: signal.Signals) -> None:
@@ -102,6 +138,10 @@ async def run_processes(spec: RunSpec, observer: FleetObserver | None) -> Summar
                     tg.create_task(
                         _follow(child, index, snapshots, observer), name=f"child-{index}"
                     )
+                tg.create_task(
+                    release_when_online(children, snapshots, total, spec.connect_timeout),
+                    name="release",
+                )
         finally:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)

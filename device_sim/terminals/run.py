@@ -55,6 +55,7 @@ class RunSpec:
     settle_stage: Stage = Stage.RECEIVED
     connect_concurrency: int = 200
     connect_timeout: float = 120.0
+    warmup: float = 0.0
     processes: int = 1
     seed: int | None = None
     tls: bool = False
@@ -62,6 +63,7 @@ class RunSpec:
     connect_rate: float = 0.0
     shard_index: int | None = None  # set in child processes
     progress_jsonl: bool = False  # child processes report progress as JSON lines
+    await_start: bool = False  # child processes start their scenario on the parent's line
 
     def broker(self) -> Broker:
         """Where to connect."""
@@ -100,6 +102,8 @@ class RunSpec:
             connect_concurrency=self.connect_concurrency,
             connect_rate=self.connect_rate,
             connect_timeout_s=self.connect_timeout,
+            hold_start=self.await_start,
+            warmup_s=self.warmup,
             offline_for_s=self.offline_for,
             grace_s=self.grace,
             settle_stage=self.settle_stage,
@@ -139,6 +143,7 @@ class RunSpec:
             seed=None if self.seed is None else self.seed + index,
             shard_index=index,
             progress_jsonl=True,
+            await_start=True,
         )
 
     def to_args(self) -> Iterator[str]:
@@ -166,6 +171,7 @@ class RunSpec:
             "--settle-stage": self.settle_stage.value,
             "--connect-concurrency": self.connect_concurrency,
             "--connect-timeout": self.connect_timeout,
+            "--warmup": self.warmup,
             "--processes": self.processes,
             "--seed": self.seed,
             "--ca-file": self.ca_file,
@@ -181,6 +187,8 @@ class RunSpec:
             yield "--tls"
         if self.progress_jsonl:
             yield "--progress-jsonl"
+        if self.await_start:
+            yield "--await-start"
 
 
 class JsonLinesProgress:
@@ -215,7 +223,32 @@ async def run_fleet(spec: RunSpec, observer: FleetObserver | None) -> Summary:
         spec.broker(), credentials, spec.fleet_options(), observer=observer, rss_start=before
     )
     with stop_on_signals(fleet.stop):
-        return await fleet.run()
+        if not spec.await_start:
+            return await fleet.run()
+        async with asyncio.TaskGroup() as tg:
+            gate = tg.create_task(release_on_stdin(fleet), name="start-gate")
+            summary = await fleet.run()
+            gate.cancel()
+        return summary
+
+
+#: The line a parent writes on a child's stdin when every process is online.
+START_LINE = b"start\n"
+
+
+async def release_on_stdin(fleet: Fleet) -> None:
+    """Release ``fleet``'s scenario on the first line on stdin (or its end: the parent
+    is gone, and a child must not wait for it)."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(
+        lambda: asyncio.StreamReaderProtocol(reader), sys.stdin
+    )
+    try:
+        await reader.readline()
+    finally:
+        transport.close()
+    fleet.release_start()
 
 
 def raise_open_files_limit() -> None:

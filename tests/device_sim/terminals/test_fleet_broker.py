@@ -256,3 +256,29 @@ async def test_a_press_due_at_the_scenarios_end_is_pressed_and_waited_for(
     summary = await play(fleet, GatewayDouble(mosquitto.port, stages=(Stage.RECEIVED,)))
     assert (summary.alerts_sent, summary.lost) == (1, 0)
     assert summary.acknowledged["received"] == 1
+
+
+async def test_a_held_scenario_waits_for_the_go_ahead_then_its_warm_up(
+    mosquitto: MosquittoBroker,
+) -> None:
+    """Processes of one fleet start their plans together: online is not enough."""
+    scenario = Scenario(duration_s=0.5, storm_count=2, storm_at_s=0, storm_window_s=0.1)
+    fleet = make_fleet(mosquitto, scenario=scenario, hold_start=True, warmup_s=0.3, grace_s=10.0)
+    gateway = GatewayDouble(mosquitto.port, stages=(Stage.RECEIVED,))
+    async with asyncio.TaskGroup() as tg:
+        gateway_task = tg.create_task(gateway.run())
+        await gateway.ready.wait()
+        run = tg.create_task(fleet.run())
+        async with asyncio.timeout(10):
+            await fleet.wait_connected()
+        await asyncio.sleep(0.5)  # well past the storm's time, had the plan begun
+        assert fleet.report().scenario_started == []
+        assert fleet.snapshot().alerts == 0
+        released = time.time()
+        fleet.release_start()
+        async with asyncio.timeout(30):
+            summary = await run
+        await stop(gateway_task)
+    assert len(summary.scenario_started) == 1
+    assert summary.scenario_started[0] >= released + 0.3
+    assert (summary.alerts_sent, summary.lost) == (2, 0)

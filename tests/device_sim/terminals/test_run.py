@@ -10,8 +10,9 @@ from device_sim.terminals.cli import terminals
 from device_sim.terminals.run import RunSpec
 
 SPEC = RunSpec(
-    Path("c.csv"), alert_rate=9.0, malformed_rate=3.0, storm=10, processes=3, seed=5, mqtt5=True
-)
+    Path("c.csv"), alert_rate=9.0, malformed_rate=3.0, storm=10, processes=3, seed=5, mqtt5=True,
+    warmup=30.0,
+)  # fmt: skip
 
 
 def app() -> typer.Typer:
@@ -27,6 +28,10 @@ def test_shards_split_rates_and_storm() -> None:
     assert sum(s.storm for s in shards) == 10
     assert [s.seed for s in shards] == [5, 6, 7]
     assert all(s.progress_jsonl for s in shards)
+    # Children start their scenarios on the parent's word, not each on its own.
+    assert all(s.await_start for s in shards)
+    assert all(s.fleet_options().hold_start for s in shards)
+    assert not SPEC.fleet_options().hold_start
 
 
 def test_child_arguments_are_real_options() -> None:
@@ -37,7 +42,9 @@ def test_child_arguments_are_real_options() -> None:
     assert set(flags) <= known
     assert "--mqtt5" in flags
     assert "--progress-jsonl" in flags
+    assert "--await-start" in flags
     assert args[args.index("--shard") + 1] == "1"
+    assert args[args.index("--warmup") + 1] == "30.0"
 
 
 def test_too_many_terminals_per_process_names_the_option() -> None:
