@@ -47,6 +47,7 @@ from rich.table import Table
 from bench.alarm_path import wait_healthy
 from bench.probe import UplinkProbe
 from bench.procstat import MACHINE, STOLEN, Sampler, tree, written_bytes
+from bench.speed import core_speed
 from device_sim.brokers import SiteBrokers
 from device_sim.procs import ManagedProcess, free_port
 from device_sim.terminals.stats import LatencyStats
@@ -245,6 +246,7 @@ class District:
 
 def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
     """Provision, start, play and measure one fleet size."""
+    speed_before = core_speed().best_ms  # the machine idle, before anything starts
     with ExitStack() as stack:
         d = District(root, stack, scale, console)
         console.print(f"[bold]{scale.terminals:,} terminals[/]: provisioning …")
@@ -286,8 +288,12 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
             "storm": onward(arrivals, alarms, storm),
         }
         _keep_metrics(http_port, root, poll.texts, window[1])
-    return _result(scale, provision_s, summary, sampler, poll, window, ended - started,
-                   nominal_cc, storm_cc, len(alarms), uplink, broker_to_intake)  # fmt: skip
+    result = _result(scale, provision_s, summary, sampler, poll, window, ended - started,
+                     nominal_cc, storm_cc, len(alarms), uplink, broker_to_intake)  # fmt: skip
+    # How fast one core was, idle, before and after (everything stopped): runs from
+    # different hours compare only when these do (bench/speed.py).
+    result["core_speed_ms"] = {"before": speed_before, "after": core_speed().best_ms}
+    return result
 
 
 def press_windows(
@@ -467,6 +473,7 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
         table.add_column(f"{run['scale']['terminals']:,} terminals", justify="right")
     table.add_column("target", justify="right")
     rows: list[tuple[str, Any, str]] = [
+        ("one core, fixed work, ms: before / after the run (lower: faster)", _speed, ""),
         ("all online after, s", lambda r: _f(r["connect_s"], "{:.0f}"), ""),
         ("connect failures", lambda r: _f(r["connect_failures"]), "0"),
         ("gateway CPU, cores", lambda r: _f(r["processes"]["gateway"]["cores"], "{:.2f}"),
@@ -514,6 +521,11 @@ def report(console: Console, runs: list[dict[str, Any]]) -> None:
     for name, cell, target in rows:
         table.add_row(name, *(cell(run) for run in runs), target)
     console.print(table)
+
+
+def _speed(run: dict[str, Any]) -> str:
+    speed = run.get("core_speed_ms")
+    return "—" if speed is None else f"{speed['before']:,.0f} / {speed['after']:,.0f}"
 
 
 def _waits(run: dict[str, Any]) -> str:
