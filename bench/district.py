@@ -16,7 +16,8 @@ For each fleet size (10,000, 50,000 and 170,000 terminals by default):
 Printed and written to ``bench/results/district.json``: time to connect everyone; CPU
 (cores) and RSS of the gateway, the brokers, the simulator and the command center over
 the sustained phase; alarms lost; press → ``received`` and press → command center p99,
-nominal and in the storm; events forwarded per second; database growth per hour. The
+nominal and in the storm; events forwarded per second; database growth per hour; how
+fast one core was before and after the run (``bench/speed.py``). The
 targets are the district's: gateway under one core, 0 alarms lost, press → received
 ≤ 100 ms nominal and ≤ 1 s in the storm, press → command center ≤ 250 ms and ≤ 2 s.
 """
