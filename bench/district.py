@@ -245,8 +245,11 @@ class District:
             "--summary-json", str(summary)])  # fmt: skip
 
 
-def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
-    """Provision, start, play and measure one fleet size."""
+def run_scale(
+    root: Path, scale: Scale, console: Console, results_dir: Path = Path("bench/results")
+) -> dict[str, Any]:
+    """Provision, start, play and measure one fleet size; its /metrics go to
+    ``results_dir``."""
     speed_before = core_speed().best_ms  # the machine idle, before anything starts
     with ExitStack() as stack:
         d = District(root, stack, scale, console)
@@ -288,7 +291,7 @@ def run_scale(root: Path, scale: Scale, console: Console) -> dict[str, Any]:
             "nominal": onward(arrivals, alarms, nominal),
             "storm": onward(arrivals, alarms, storm),
         }
-        _keep_metrics(http_port, root, poll.texts, window[1])
+        _keep_metrics(http_port, root, results_dir, poll.texts, window[1])
     result = _result(scale, provision_s, summary, sampler, poll, window, ended - started,
                      nominal_cc, storm_cc, len(alarms), uplink, broker_to_intake)  # fmt: skip
     # How fast one core was, idle, before and after (everything stopped): runs from
@@ -379,11 +382,12 @@ def _center_p99(http: httpx.Client, pressed_from: float, pressed_to: float) -> f
 
 
 def _keep_metrics(
-    http_port: int, root: Path, texts: list[tuple[float, str]], storm_at: float
-) -> None:
+    http_port: int, root: Path, results_dir: Path, texts: list[tuple[float, str]],
+    storm_at: float,
+) -> None:  # fmt: skip
     """The gateway's /metrics at the end of the run and the last one taken before the
     storm (its histograms hold the nominal alarms alone), beside the results."""
-    stem = Path("bench/results") / f"district-{_terminals_of(root)}-metrics"
+    stem = results_dir / f"district-{_terminals_of(root)}-metrics"
     stem.parent.mkdir(parents=True, exist_ok=True)
     before = [text for at, text in texts if at < storm_at]
     if before:
@@ -561,7 +565,7 @@ def run(results_dir: Path, quick: bool, scales: list[Scale] | None = None) -> di
     runs = []
     for scale in chosen:
         with tempfile.TemporaryDirectory(prefix=f"bench-district-{scale.terminals}-") as tmp:
-            runs.append(run_scale(Path(tmp), scale, console))
+            runs.append(run_scale(Path(tmp), scale, console, results_dir))
             if runs[-1]["lost"]:
                 _keep_evidence(Path(tmp), results_dir / f"district-{scale.terminals}-lost", console)
     report(console, runs)
